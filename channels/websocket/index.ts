@@ -1,0 +1,90 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible'
+import { WebSocketServer } from 'ws'
+import { Tokens, defineChannel, type OutboundDelivery } from '../../core/index.js'
+import { WebchatConnection, type WebchatDeps } from './connection.js'
+import { ConnectionHub } from './hub.js'
+import { manifest } from './manifest.js'
+import { originAllowed } from './origin.js'
+import { chatPageHandlers } from './page.js'
+import { CloseCode, encode } from './protocol.js'
+import { SessionTokens } from './session-token.js'
+
+export default defineChannel({
+  manifest,
+  async start(ctx) {
+    const { config, tenant, scope } = ctx
+    const hub = new ConnectionHub()
+    const clock = ctx.container.resolve(Tokens.Clock)
+    const deps: WebchatDeps = {
+      tenant,
+      instance: ctx.instance,
+      config,
+      tokens: new SessionTokens(ctx.container.resolve(Tokens.SessionSecret), tenant, config.sessionTtlSeconds, () => clock.now()),
+      hub,
+      limiter: new RateLimiterMemory({ points: config.rateLimit.frames, duration: config.rateLimit.perSeconds }),
+      delivery: ctx.delivery,
+      conversations: ctx.conversations,
+      transcript: ctx.transcript,
+      metrics: ctx.metrics,
+      log: ctx.log,
+      closing: ctx.closing,
+      now: () => clock.now(),
+    }
+    const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false, clientTracking: false })
+    scope.onDispose(() => {
+      for (const connection of hub.all) connection.ws.terminate()
+      wss.close()
+    }, 'websocket server')
+
+    ctx.upgrades.reserved('ws', (request, socket, head) => {
+      if (!originAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
+        ctx.metrics.framesRejected.inc({ tenant, code: 'SB_ERR_ORIGIN_FORBIDDEN' })
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 28\r\n\r\nSB_ERR_ORIGIN_FORBIDDEN\r\n\r\n')
+        return
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => new WebchatConnection(ws, deps))
+    })
+
+    const heartbeat = setInterval(() => {
+      for (const connection of hub.all) {
+        if (!connection.alive) {
+          connection.ws.terminate()
+          continue
+        }
+        connection.alive = false
+        connection.ws.ping()
+      }
+    }, config.heartbeatSeconds * 1000)
+    heartbeat.unref()
+    scope.onDispose(() => clearInterval(heartbeat), 'heartbeat')
+
+    const { page, widget } = await chatPageHandlers(tenant, config)
+    ctx.http.reserved('chat', 'GET', '/', page)
+    ctx.http.reserved('chat', 'GET', '/widget.js', widget)
+
+    return {
+      async send(delivery: OutboundDelivery) {
+        const sockets = hub.of(delivery.conversationId)
+        if (!sockets) return { status: 'deferred' }
+        const frame = encode.message({ id: delivery.id, seq: delivery.seq, text: delivery.text, parts: delivery.parts, at: delivery.createdAt })
+        let delivered = false
+        for (const connection of sockets) delivered = connection.deliver(delivery.seq, frame) || delivered
+        return { status: delivered ? 'sent' : 'deferred' }
+      },
+      typing(conversationId, on) {
+        const sockets = hub.of(conversationId)
+        if (!sockets) return
+        for (const connection of sockets) if (connection.state === 'ready') connection.send(encode.typing(on))
+      },
+      async drain() {
+        for (const connection of hub.all) {
+          connection.send(encode.goodbye(1000))
+          connection.close(CloseCode.goingAway, 'gateway shutting down; resume later')
+        }
+      },
+      async probe() {
+        return { ok: true, detail: `${hub.all.size} sockets` }
+      },
+    }
+  },
+})

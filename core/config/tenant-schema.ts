@@ -1,0 +1,27 @@
+import { z } from 'zod'
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes')
+
+/** Phase one: an entry's own config stays unknown until its plugin's schema checks it. */
+export const Entry = z
+  .object({
+    id: slug,
+    type: z.string().min(1),
+    enabled: z.boolean().default(true),
+    config: z.unknown().default({}),
+  })
+  .strict()
+export type Entry = z.infer<typeof Entry>
+
+export const TenantConfig = z
+  .object({
+    id: slug,
+    name: z.string().optional(),
+    /** Default language of replies when a message carries none. */
+    locale: z.string().default('en'),
+    channels: z.array(Entry).default([]),
+    /** Pipeline order is list order. */
+    plugins: z.array(Entry).default([]),
+  })
+  .strict()
+export type TenantConfig = z.infer<typeof TenantConfig>

@@ -1,0 +1,285 @@
+import type { Logger } from 'pino'
+import { inject, injectable } from 'tsyringe'
+import type { Clock } from '../clock.js'
+import type { GatewayConfig } from '../config/gateway-schema.js'
+import { Tokens } from '../di/tokens.js'
+import { sbError, isSwitchboardError } from '../errors.js'
+import { plainText, type InboundActivity, type Reply } from '../message/index.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { Pipeline } from '../pipeline/pipeline.js'
+import { createTurn } from '../pipeline/turn.js'
+import type { ChannelCapabilities, ChannelConnection, OutboundDelivery } from '../plugin/channel.js'
+import type { AcceptResult, DeliveryStore, InboundRecord, OutboundMessage, OutboxItem } from '../store/delivery-store.js'
+import { newId } from '../store/ids.js'
+import type { TranscriptRepository } from '../store/transcript.js'
+import { KeyedSerialQueue } from './keyed-serial-queue.js'
+import { apologyReply, renderReplies } from './render.js'
+
+export interface ChannelTarget {
+  type: string
+  capabilities: ChannelCapabilities
+  connection: ChannelConnection
+}
+
+/** What the engine needs of a running tenant. */
+export interface TurnTarget {
+  pipeline: Pipeline
+  log: Logger
+  locale: string
+  /** Aborted when the tenant stops or reloads. */
+  signal: AbortSignal
+  channel(instance: string): ChannelTarget | undefined
+}
+
+export type TenantDirectory = (tenant: string) => TurnTarget | undefined
+
+const BOT_ID = 'bot'
+const MAX_CACHED_SEQS = 200_000
+
+/**
+ * The delivery path in one process: accept into the inbox (dedup, durable before the ack), run
+ * turns one at a time per conversation, commit replies with the inbox completion, then send from
+ * the outbox. A crash anywhere leaves either a pending inbox row (the turn reruns) or pending
+ * outbox rows (they are sent) — never both, never neither.
+ */
+@injectable()
+export class DeliveryEngine {
+  readonly #sends = new KeyedSerialQueue()
+  readonly #seqs = new Map<string, number>()
+  readonly #timers = new Set<NodeJS.Timeout>()
+  #directory: TenantDirectory = () => undefined
+  #closing = false
+
+  constructor(
+    @inject(Tokens.DeliveryStore) private readonly store: DeliveryStore,
+    @inject(Tokens.Transcript) private readonly transcript: TranscriptRepository,
+    @inject(Tokens.ConversationQueue) private readonly turns: KeyedSerialQueue,
+    @inject(Tokens.Metrics) private readonly metrics: Metrics,
+    @inject(Tokens.Logger) private readonly log: Logger,
+    @inject(Tokens.Clock) private readonly clock: Clock,
+    @inject(Tokens.GatewayConfig) private readonly config: GatewayConfig,
+  ) {}
+
+  attach(directory: TenantDirectory): void {
+    this.#directory = directory
+  }
+
+  get closing(): boolean {
+    return this.#closing
+  }
+
+  async receive(activity: InboundActivity): Promise<AcceptResult> {
+    if (this.#closing) throw sbError('SB_ERR_SHUTTING_DOWN')
+    const record: InboundRecord = {
+      tenant: activity.tenant,
+      instance: activity.instance,
+      platformMsgId: activity.id,
+      conversationId: activity.conversation.id,
+      turnId: newId('t_'),
+      messageId: newId('m_'),
+      activity,
+      receivedAt: new Date(this.clock.now()),
+    }
+    const result = await this.store.accept(record)
+    this.metrics.messages.inc({ tenant: activity.tenant, channel: activity.channel, direction: 'in', outcome: result.status })
+    if (result.status === 'duplicate') {
+      this.metrics.inboxDuplicates.inc({ tenant: activity.tenant, channel: activity.channel })
+      return result
+    }
+    this.#schedule(record)
+    return result
+  }
+
+  /** Marks replies delivered outside the outbox loop (a web-chat resume replayed them). */
+  async delivered(outboxIds: readonly string[]): Promise<void> {
+    await Promise.all(outboxIds.map((id) => this.store.markSent(id)))
+  }
+
+  /** Replays what a crash or restart interrupted: pending turns, then pending replies. */
+  async recover(): Promise<{ turns: number; replies: number }> {
+    const pending = await this.store.pendingTurns()
+    let turns = 0
+    for (const record of pending) {
+      if (record.attempts > this.config.inbox.maxAttempts) {
+        this.log.error({ tenant: record.tenant, turn: record.turnId }, 'turn failed on every attempt; set aside as failed')
+        await this.store.failTurn(record)
+        continue
+      }
+      record.activity = { ...record.activity, at: new Date(record.activity.at) }
+      this.#schedule(record)
+      turns++
+    }
+    const replies = await this.store.pendingOutbox()
+    for (const conversation of new Set(replies.map((r) => `${r.tenant}\u0000${r.conversationId}`))) {
+      const [tenant, conversationId] = conversation.split('\u0000') as [string, string]
+      this.#flushConversation(tenant, conversationId)
+    }
+    return { turns, replies: replies.length }
+  }
+
+  /** Stops accepting, waits (bounded) for running turns and sends, and flushes queued writes. */
+  async close(graceMs: number): Promise<boolean> {
+    this.#closing = true
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers.clear()
+    const turnsDone = await this.turns.drain(graceMs)
+    const sendsDone = await this.#sends.drain(Math.max(100, graceMs / 4))
+    await this.store.flush()
+    return turnsDone && sendsDone
+  }
+
+  #schedule(record: InboundRecord): void {
+    void this.turns.run(`${record.tenant}:${record.conversationId}`, () => this.#runTurn(record))
+  }
+
+  async #runTurn(record: InboundRecord): Promise<void> {
+    const { activity } = record
+    const target = this.#directory(record.tenant)
+    const channel = target?.channel(record.instance)
+    if (!target || !channel) {
+      // The tenant or instance is gone (removed or reloading); the turn stays pending for later.
+      this.log.warn({ tenant: record.tenant, instance: record.instance, turn: record.turnId }, 'no running channel for a pending turn')
+      return
+    }
+    const started = performance.now()
+    const log = target.log.child({ turn: record.turnId, channel: activity.channel, conversation: record.conversationId })
+    const signal = AbortSignal.any([target.signal, AbortSignal.timeout(this.config.turns.timeoutMs)])
+    const turn = createTurn({ id: record.turnId, activity, log, signal })
+    channel.connection.typing?.(record.conversationId, true)
+    let replies: Reply[]
+    try {
+      replies = await untilAborted(target.pipeline.run(turn), signal)
+    } catch (error) {
+      this.metrics.turnErrors.inc({ tenant: record.tenant, channel: activity.channel })
+      log.error({ err: error }, 'turn failed; answering with an apology')
+      turn.annotations.error = isSwitchboardError(error) ? error.code : 'SB_ERR_TURN_FAILED'
+      replies = [apologyReply(activity.locale ?? target.locale)]
+    } finally {
+      channel.connection.typing?.(record.conversationId, false)
+    }
+    let seq = await this.#lastSeq(record.tenant, record.conversationId)
+    const now = new Date(this.clock.now())
+    const messages: OutboundMessage[] = renderReplies(replies, channel.capabilities).map((parts) => ({
+      id: newId('m_'),
+      seq: ++seq,
+      parts,
+      text: plainText(parts),
+      createdAt: now,
+    }))
+    try {
+      await this.store.commitTurn({
+        inbox: record,
+        tenant: record.tenant,
+        conversationId: record.conversationId,
+        instance: record.instance,
+        turnId: record.turnId,
+        inboundMessageId: record.messageId,
+        botId: BOT_ID,
+        annotations: turn.annotations,
+        replies: messages,
+      })
+    } catch (error) {
+      // Not committed: the inbox row stays pending and the turn reruns after a restart.
+      this.#seqs.delete(`${record.tenant}:${record.conversationId}`)
+      log.error({ err: error }, 'could not commit turn')
+      return
+    }
+    this.#seqs.set(`${record.tenant}:${record.conversationId}`, seq)
+    this.metrics.turnDuration.observe({ tenant: record.tenant, channel: activity.channel }, (performance.now() - started) / 1000)
+    if (messages.length > 0) {
+      const items = messages.map((m) => toItem(record, m))
+      void this.#sends.run(`${record.tenant}:${record.conversationId}`, () => this.#send(items, channel))
+    }
+  }
+
+  async #lastSeq(tenant: string, conversationId: string): Promise<number> {
+    const key = `${tenant}:${conversationId}`
+    const cached = this.#seqs.get(key)
+    if (cached !== undefined) return cached
+    if (this.#seqs.size >= MAX_CACHED_SEQS) this.#seqs.clear()
+    const seq = await this.transcript.lastSeq(tenant, conversationId)
+    this.#seqs.set(key, seq)
+    return seq
+  }
+
+  #flushConversation(tenant: string, conversationId: string): void {
+    void this.#sends.run(`${tenant}:${conversationId}`, async () => {
+      const items = await this.store.pendingOutbox({ tenant, conversationId, dueBefore: new Date(this.clock.now()) })
+      const first = items[0]
+      const channel = first && this.#directory(tenant)?.channel(first.instance)
+      if (channel) await this.#send(items, channel)
+    })
+  }
+
+  /** Sends in seq order; stops at the first reply that must wait so order is never broken. */
+  async #send(items: OutboxItem[], channel: ChannelTarget): Promise<void> {
+    for (const item of items) {
+      const delivery: OutboundDelivery = {
+        id: item.id,
+        seq: item.seq,
+        turnId: item.turnId,
+        conversationId: item.conversationId,
+        parts: item.parts,
+        text: item.text,
+        createdAt: item.createdAt,
+        attempt: item.attempts + 1,
+      }
+      const labels = { tenant: item.tenant, channel: channel.type, direction: 'out' }
+      let outcome
+      try {
+        outcome = await channel.connection.send(delivery)
+      } catch (error) {
+        outcome = { status: 'unknown', error: (error as Error).message } as const
+      }
+      this.metrics.messages.inc({ ...labels, outcome: outcome.status })
+      if (outcome.status === 'sent') {
+        void this.store.markSent(item.id).catch((error) => this.log.error({ err: error, outbox: item.id }, 'could not mark reply sent'))
+        continue
+      }
+      if (outcome.status === 'deferred') return
+      if (outcome.status === 'retry') {
+        await this.store.markAttempt(item.id, { status: 'pending', error: outcome.error, retryAt: new Date(this.clock.now() + outcome.afterMs) })
+        this.#retryLater(item.tenant, item.conversationId, outcome.afterMs)
+        return
+      }
+      await this.store.markAttempt(item.id, { status: outcome.status, error: outcome.error })
+      this.log.error({ tenant: item.tenant, outbox: item.id, status: outcome.status, error: outcome.error }, 'reply not delivered')
+    }
+  }
+
+  #retryLater(tenant: string, conversationId: string, afterMs: number): void {
+    if (this.#closing) return
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer)
+      this.#flushConversation(tenant, conversationId)
+    }, afterMs)
+    timer.unref()
+    this.#timers.add(timer)
+  }
+}
+
+const toItem = (record: InboundRecord, m: OutboundMessage): OutboxItem => ({
+  id: m.id,
+  tenant: record.tenant,
+  conversationId: record.conversationId,
+  instance: record.instance,
+  seq: m.seq,
+  attempts: 0,
+  turnId: record.turnId,
+  parts: m.parts,
+  text: m.text,
+  createdAt: m.createdAt,
+})
+
+/** Settles with `work`, or rejects when the signal aborts first; never leaves a listener behind. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+const abortError = (signal: AbortSignal) =>
+  sbError('SB_ERR_TURN_FAILED', `turn aborted: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}`)

@@ -1,0 +1,64 @@
+/**
+ * Every error Switchboard raises on purpose has a stable SB_ERR_* code, an HTTP status and a
+ * close code for sockets. Operators alert on codes, clients branch on them, so codes never change
+ * meaning once shipped.
+ */
+export const errorCodes = {
+  SB_ERR_CONFIG_INVALID: { status: 500, summary: 'configuration is invalid' },
+  SB_ERR_CONFIG_NOT_FOUND: { status: 500, summary: 'configuration file or folder not found' },
+  SB_ERR_SECRET_UNRESOLVED: { status: 500, summary: 'a secret reference could not be resolved' },
+  SB_ERR_PLUGIN_UNKNOWN: { status: 500, summary: 'no plugin is registered under that type' },
+  SB_ERR_PLUGIN_DEPENDENCY_MISSING: { status: 500, summary: 'a plugin requires a service nobody provides' },
+  SB_ERR_PLUGIN_START_FAILED: { status: 500, summary: 'a plugin failed to start' },
+  SB_ERR_TENANT_NOT_FOUND: { status: 404, summary: 'not found' },
+  SB_ERR_NOT_FOUND: { status: 404, summary: 'not found' },
+  SB_ERR_BAD_REQUEST: { status: 400, summary: 'the request is malformed' },
+  SB_ERR_FRAME_INVALID: { status: 400, summary: 'the frame is not valid JSON or not a known frame' },
+  SB_ERR_FRAME_TOO_LARGE: { status: 413, summary: 'the frame exceeds the size limit' },
+  SB_ERR_TEXT_TOO_LONG: { status: 413, summary: 'the message text exceeds the length limit' },
+  SB_ERR_AUTH_REQUIRED: { status: 401, summary: 'a session token is required' },
+  SB_ERR_AUTH_INVALID: { status: 401, summary: 'the session token is invalid' },
+  SB_ERR_AUTH_EXPIRED: { status: 401, summary: 'the session token has expired' },
+  SB_ERR_ORIGIN_FORBIDDEN: { status: 403, summary: 'the page origin is not allowed for this tenant' },
+  SB_ERR_RATE_LIMITED: { status: 429, summary: 'too many messages; slow down' },
+  SB_ERR_SHUTTING_DOWN: { status: 503, summary: 'the gateway is shutting down' },
+  SB_ERR_STORE_UNAVAILABLE: { status: 503, summary: 'the data store is unavailable' },
+  SB_ERR_TURN_FAILED: { status: 500, summary: 'the turn could not be completed' },
+  SB_ERR_INTERNAL: { status: 500, summary: 'internal error' },
+} as const satisfies Record<string, { status: number; summary: string }>
+
+export type ErrorCode = keyof typeof errorCodes
+
+export interface ErrorDetail {
+  /** Where the problem is, e.g. `tenants/demo.yaml: channels[0].config.allowedOrigins[1]`. */
+  path?: string
+  message: string
+}
+
+export class SwitchboardError extends Error {
+  readonly status: number
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details: readonly ErrorDetail[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? errorCodes[code].summary, options)
+    this.name = 'SwitchboardError'
+    this.status = errorCodes[code].status
+  }
+
+  /** A user mistake (bad config, bad input) is reported without a stack trace. */
+  get isUserError(): boolean {
+    return this.status < 500 || this.code.startsWith('SB_ERR_CONFIG') || this.code === 'SB_ERR_SECRET_UNRESOLVED' || this.code === 'SB_ERR_PLUGIN_UNKNOWN'
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, ...(this.details.length ? { details: this.details } : {}) }
+  }
+}
+
+export const sbError = (code: ErrorCode, message?: string, details?: ErrorDetail[], cause?: unknown) =>
+  new SwitchboardError(code, message, details, cause === undefined ? undefined : { cause })
+
+export const isSwitchboardError = (e: unknown): e is SwitchboardError => e instanceof SwitchboardError

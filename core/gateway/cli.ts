@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util'
+import { loadConfig } from '../config/load.js'
+import { formatProblem } from '../config/problems.js'
+import { isSwitchboardError } from '../errors.js'
+import type { PluginRegistry } from '../plugin/registry.js'
+import { startGateway, type RunningGateway } from './gateway.js'
+
+const USAGE = `Usage: switchboard <command> [options]
+
+Commands:
+  start [--config DIR] [--tenant ID] [--port N]   run the gateway (defaults: ./config, every tenant, port 8080 or $PORT)
+  config check [DIR]                              validate a config folder (gateway.yaml + tenants/*.yaml) without starting
+  help                                            show this text
+
+Environment: PORT, HOST, DATABASE_URL, SWITCHBOARD_CONFIG_DIR, SWITCHBOARD_DATA_DIR, SWITCHBOARD_TENANT,
+             SWITCHBOARD_SESSION_SECRET, SWITCHBOARD_SHUTDOWN_GRACE_MS, LOG_LEVEL (see deploy/env.example)`
+
+export interface CliIo {
+  out: (line: string) => void
+  err: (line: string) => void
+  env: NodeJS.ProcessEnv
+}
+
+/** Runs a CLI command; resolves to the process exit code (`start` resolves once stopped). */
+export async function runCli(argv: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'start':
+        return await start(rest, registry, io)
+      case 'config':
+        if (rest[0] === 'check') return await configCheck(rest.slice(1), registry, io)
+        io.err(`switchboard: unknown config command "${rest[0] ?? ''}"\n\n${USAGE}`)
+        return 2
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE)
+        return command === undefined ? 2 : 0
+      default:
+        io.err(`switchboard: unknown command "${command}"\n\n${USAGE}`)
+        return 2
+    }
+  } catch (error) {
+    return report(error, io)
+  }
+}
+
+async function configCheck(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
+  const { positionals } = parseArgs({ args: [...args], allowPositionals: true, options: {} })
+  const dir = positionals[0] ?? io.env.SWITCHBOARD_CONFIG_DIR ?? 'config'
+  const loaded = await loadConfig({ dir, registry, env: io.env })
+  if (loaded.problems.length > 0) {
+    io.err(`switchboard: ${loaded.dir} has ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}:`)
+    for (const problem of loaded.problems) io.err(`  ${formatProblem(problem)}`)
+    return 1
+  }
+  io.out(`${loaded.dir}: ok — ${loaded.tenants.length} tenant${loaded.tenants.length === 1 ? '' : 's'}`)
+  for (const tenant of loaded.tenants) {
+    const channels = tenant.channels.map((c) => `${c.id} (${c.type}${c.enabled ? '' : ', disabled'})`).join(', ') || 'none'
+    const plugins = tenant.plugins.map((p) => `${p.id} (${p.type}${p.enabled ? '' : ', disabled'})`).join(' → ') || 'none'
+    io.out(`  ${tenant.id}: channels ${channels}; pipeline ${plugins}`)
+  }
+  return 0
+}
+
+async function start(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { config: { type: 'string', short: 'c' }, tenant: { type: 'string' }, port: { type: 'string', short: 'p' } },
+  })
+  const env = { ...io.env }
+  if (values.tenant) env.SWITCHBOARD_TENANT = values.tenant
+  if (values.port) env.PORT = values.port
+  const gateway: RunningGateway = await startGateway({ configDir: values.config ?? env.SWITCHBOARD_CONFIG_DIR ?? 'config', registry, env })
+  io.out(`Switchboard is running at ${gateway.url}`)
+  for (const id of gateway.config.tenants.map((t) => t.id)) io.out(`  web chat for tenant ${id}: ${gateway.url}/t/${id}/chat`)
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = (signal: string) => {
+      if (stopping) return
+      stopping = true
+      io.out(`${signal} received: draining and stopping…`)
+      gateway.close().then(
+        () => resolve(0),
+        (error) => resolve(report(error, io)),
+      )
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  })
+}
+
+/** User mistakes get their message and paths; only unexpected failures get a stack. */
+function report(error: unknown, io: CliIo): number {
+  if (isSwitchboardError(error) && error.isUserError) {
+    io.err(`switchboard: ${error.message}${error.details.length ? ':' : ''}`)
+    for (const detail of error.details) io.err(`  ${detail.path ? `${detail.path}: ` : ''}${detail.message}`)
+    return 1
+  }
+  if (isSwitchboardError(error)) {
+    io.err(`switchboard: ${error.code}: ${error.message}`)
+    return 1
+  }
+  io.err(`switchboard: unexpected error\n${(error as Error)?.stack ?? String(error)}`)
+  return 70
+}

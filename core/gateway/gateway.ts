@@ -1,0 +1,192 @@
+import 'reflect-metadata'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { resolve } from 'node:path'
+import type { Logger } from 'pino'
+import { container as globalContainer, type DependencyContainer } from 'tsyringe'
+import { systemClock, type Clock } from '../clock.js'
+import { loadConfig, type LoadedConfig } from '../config/load.js'
+import { formatProblem } from '../config/problems.js'
+import { DeliveryEngine } from '../delivery/engine.js'
+import { KeyedSerialQueue } from '../delivery/keyed-serial-queue.js'
+import { Scope } from '../di/scope.js'
+import { Tokens } from '../di/tokens.js'
+import { sbError } from '../errors.js'
+import { createLogger } from '../observability/logger.js'
+import { Metrics } from '../observability/metrics.js'
+import type { PluginRegistry } from '../plugin/registry.js'
+import { ConversationRepository } from '../store/conversations.js'
+import type { Database } from '../store/database.js'
+import { DeliveryStore } from '../store/delivery-store.js'
+import { openDatabase, redactUrl } from '../store/open.js'
+import { TranscriptRepository } from '../store/transcript.js'
+import { startTenant, type TenantRuntime } from '../tenancy/tenant-runtime.js'
+import { createHttpApp } from './http-app.js'
+import { RouteTable } from './route-table.js'
+import { loadSessionSecret } from './session-secret.js'
+
+export interface GatewayOptions {
+  configDir: string
+  registry: PluginRegistry
+  env?: NodeJS.ProcessEnv
+  logger?: Logger
+  clock?: Clock
+}
+
+export interface RunningGateway {
+  readonly url: string
+  readonly port: number
+  readonly config: LoadedConfig
+  readonly container: DependencyContainer
+  readonly server: Server
+  tenant(id: string): TenantRuntime | undefined
+  /** Graceful stop: refuse new work, drain turns (bounded), close sockets with a resume hint, flush. */
+  close(): Promise<void>
+}
+
+const HOUR = 3_600_000
+
+/** Composition root: loads config, opens stores, starts tenants, then listens. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const config = await loadConfig({ dir: options.configDir, registry: options.registry, env: options.env })
+  if (config.problems.length > 0) {
+    throw sbError(
+      'SB_ERR_CONFIG_INVALID',
+      `configuration in ${config.dir} has ${config.problems.length} problem${config.problems.length === 1 ? '' : 's'}`,
+      config.problems.map((p) => ({ path: `${p.file}${p.path ? `: ${p.path}` : ''}`, message: p.message })),
+    )
+  }
+  const { gateway } = config
+  const log = options.logger ?? createLogger({ level: gateway.log.level })
+  const root = globalContainer.createChildContainer()
+  const rootScope = new Scope('gateway', (error, label) => log.error({ err: error, effect: label }, 'undo failed'))
+  const metrics = new Metrics()
+  const dataDir = resolve(gateway.storage.dataDir)
+  try {
+    const db: Database = await openDatabase(
+      gateway.storage.databaseUrl ? { kind: 'postgres', url: gateway.storage.databaseUrl } : { kind: 'pglite', dataDir: resolve(dataDir, 'pglite') },
+    )
+    rootScope.onDispose(() => db.close(), 'database')
+    log.info({ database: db.kind === 'postgres' ? redactUrl(gateway.storage.databaseUrl!) : resolve(dataDir, 'pglite') }, `database ready (${db.kind})`)
+    const secret = await loadSessionSecret(gateway.sessionSecret, dataDir)
+    if (secret.source !== 'config' && db.kind === 'postgres') {
+      log.warn('sessionSecret is not configured: web-chat sessions only work on this replica; set SWITCHBOARD_SESSION_SECRET')
+    }
+
+    root.register(Tokens.GatewayConfig, { useValue: gateway })
+    root.register(Tokens.Logger, { useValue: log })
+    root.register(Tokens.Metrics, { useValue: metrics })
+    root.register(Tokens.Clock, { useValue: options.clock ?? systemClock })
+    root.register(Tokens.Database, { useValue: db })
+    root.register(Tokens.RootScope, { useValue: rootScope })
+    root.register(Tokens.SessionSecret, { useValue: secret.key })
+    root.register(Tokens.Plugins, { useValue: options.registry })
+    root.register(Tokens.ConversationQueue, { useValue: new KeyedSerialQueue() })
+    root.registerSingleton(Tokens.Conversations, ConversationRepository)
+    root.registerSingleton(Tokens.Transcript, TranscriptRepository)
+    root.registerSingleton(Tokens.DeliveryStore, DeliveryStore)
+    root.registerSingleton(Tokens.Delivery, DeliveryEngine)
+
+    const store = root.resolve(Tokens.DeliveryStore)
+    const delivery = root.resolve(Tokens.Delivery)
+    metrics.beforeScrape = async () => {
+      metrics.outboxPending.reset()
+      metrics.outboxOldest.reset()
+      for (const row of await store.outboxStats()) {
+        metrics.outboxPending.set({ tenant: row.tenant }, row.pending)
+        metrics.outboxOldest.set({ tenant: row.tenant }, row.oldestSeconds)
+      }
+    }
+
+    const routes = new RouteTable()
+    const tenants = new Map<string, TenantRuntime>()
+    for (const tenant of config.tenants) tenants.set(tenant.id, await startTenant(root, tenant, routes))
+    delivery.attach((id) => tenants.get(id))
+
+    let storeUp = true
+    const health = {
+      alive: () => true,
+      async ready() {
+        const checks: Record<string, string> = { config: 'ok', tenants: `${tenants.size} running` }
+        try {
+          await db.ping()
+          storeUp = true
+          checks.database = 'ok'
+        } catch (error) {
+          storeUp = false
+          checks.database = `unreachable: ${(error as Error).message}`
+        }
+        metrics.storeUp.set(storeUp ? 1 : 0)
+        if (delivery.closing) checks.gateway = 'shutting down'
+        return { ready: storeUp && !delivery.closing && tenants.size > 0, checks }
+      },
+    }
+    const app = createHttpApp({ routes, metrics, log, health, trustProxy: gateway.server.trustProxy })
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 }, app.callback())
+    server.on('upgrade', (request, socket, head) => {
+      const match = /^\/t\/([^/?]+)\/([^/?]+)\/?(?:\?.*)?$/.exec(request.url ?? '')
+      const handler = match && routes.upgrade(match[1]!, match[2]!)
+      if (!handler || delivery.closing) {
+        const status = delivery.closing ? '503 Service Unavailable' : '404 Not Found'
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+        return
+      }
+      handler(request, socket, head)
+    })
+    server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    })
+
+    const recovered = await delivery.recover()
+    if (recovered.turns + recovered.replies > 0) log.info(recovered, 'recovered work interrupted by the last stop')
+
+    const prune = setInterval(() => {
+      store.pruneInbox(new Date(Date.now() - gateway.inbox.retentionHours * HOUR)).catch((error) => log.warn({ err: error }, 'inbox prune failed'))
+    }, HOUR)
+    prune.unref()
+    rootScope.onDispose(() => clearInterval(prune), 'inbox prune')
+
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject)
+      server.listen(gateway.server.port, gateway.server.host, () => resolveListen())
+    })
+    const port = (server.address() as AddressInfo).port
+    const host = gateway.server.host === '0.0.0.0' || gateway.server.host === '::' ? 'localhost' : gateway.server.host
+    const url = `http://${host}:${port}`
+    log.info({ url, tenants: [...tenants.keys()] }, 'switchboard listening')
+
+    let closing: Promise<void> | undefined
+    const close = async () => {
+      const graceMs = gateway.server.shutdownGraceMs
+      log.info({ graceMs }, 'shutting down')
+      const stopListening = new Promise<void>((r) => server.close(() => r()))
+      const drained = await delivery.close(graceMs)
+      if (!drained) log.warn('grace period over with turns still running; they resume after restart')
+      for (const tenant of tenants.values()) {
+        for (const channel of tenant.channels.values()) await channel.connection.drain?.()
+      }
+      for (const tenant of tenants.values()) await tenant.stop()
+      tenants.clear()
+      server.closeAllConnections()
+      await stopListening
+      await rootScope.dispose()
+      await root.dispose()
+      log.info('stopped')
+      log.flush?.()
+    }
+    return {
+      url,
+      port,
+      config,
+      container: root,
+      server,
+      tenant: (id) => tenants.get(id),
+      close: () => (closing ??= close()),
+    }
+  } catch (error) {
+    await rootScope.dispose()
+    throw error
+  }
+}
+
+export { formatProblem }

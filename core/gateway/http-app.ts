@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto'
+import Koa from 'koa'
+import type { Logger } from 'pino'
+import { isSwitchboardError, sbError } from '../errors.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { RouteTable } from './route-table.js'
+
+export interface HealthProbe {
+  /** Liveness: the process serves requests. */
+  alive(): boolean
+  /** Readiness: config loaded, stores reachable, not shutting down. */
+  ready(): Promise<{ ready: boolean; checks: Record<string, string> }>
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/**
+ * The HTTP surface: operations endpoints and the per-tenant channel routes. No body parser runs
+ * here: channels read raw bodies themselves, since signatures are computed over raw bytes.
+ */
+export function createHttpApp(options: { routes: RouteTable; metrics: Metrics; log: Logger; health: HealthProbe; trustProxy: boolean }): Koa {
+  const { routes, metrics, log, health } = options
+  const app = new Koa({ proxy: options.trustProxy })
+  app.silent = true
+
+  app.use(async (ctx, next) => {
+    const incoming = ctx.get('x-request-id')
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    ctx.state.requestId = requestId
+    ctx.set('X-Request-Id', requestId)
+    ctx.set('X-Content-Type-Options', 'nosniff')
+    const end = metrics.httpDuration.startTimer({ method: ctx.method })
+    try {
+      await next()
+    } catch (error) {
+      const known = isSwitchboardError(error) ? error : sbError('SB_ERR_INTERNAL')
+      ctx.status = known.status
+      ctx.body = { error: { code: known.code, message: known.message, ...(known.details.length ? { details: known.details } : {}) } }
+      if (known.status >= 500) log.error({ err: error, requestId, path: ctx.path }, 'request failed')
+    } finally {
+      end({ route: (ctx.state.route as string | undefined) ?? 'unmatched', status: String(ctx.status) })
+    }
+  })
+
+  app.use(async (ctx, next) => {
+    switch (ctx.path) {
+      case '/healthz':
+        ctx.state.route = '/healthz'
+        ctx.body = { status: health.alive() ? 'ok' : 'down' }
+        return
+      case '/readyz': {
+        ctx.state.route = '/readyz'
+        const { ready, checks } = await health.ready()
+        ctx.status = ready ? 200 : 503
+        ctx.body = { status: ready ? 'ready' : 'not ready', checks }
+        return
+      }
+      case '/metrics': {
+        ctx.state.route = '/metrics'
+        const { contentType, body } = await metrics.render()
+        ctx.type = contentType
+        ctx.body = body
+        return
+      }
+    }
+    await next()
+  })
+
+  app.use(async (ctx, next) => {
+    const match = /^\/t\/([^/]+)\/([^/]+)(\/.*)?$/.exec(ctx.path)
+    if (match) {
+      const [, tenant, segment, rest] = match
+      const handler = routes.match(ctx.method, tenant!, segment!, rest ?? '/')
+      if (handler) {
+        ctx.state.route = `/t/:tenant/${segment === 'chat' || segment === 'ws' ? segment : ':instance'}${rest ?? ''}`
+        ctx.state.tenant = tenant
+        return handler(ctx, next)
+      }
+    }
+    await next()
+  })
+
+  // One answer for every unknown path, tenant or instance: it must not reveal which tenants exist.
+  app.use(async () => {
+    throw sbError('SB_ERR_NOT_FOUND')
+  })
+  return app
+}

@@ -1,0 +1,56 @@
+import type { Middleware } from 'koa'
+import type { Scope } from '../di/scope.js'
+import type { HttpMethod, RouteRegistrar, UpgradeHandler, UpgradeRegistrar } from '../plugin/routes.js'
+
+const normalise = (path: string) => (path === '' ? '/' : path.startsWith('/') ? path : `/${path}`)
+
+/**
+ * Channel routes under `/t/<tenant>/<segment>/…`, added and removed while the gateway runs (a
+ * tenant starting, reloading or stopping). A registration is undone only if it is still the
+ * current one, so a reloaded tenant's new routes survive the old runtime's disposal.
+ */
+export class RouteTable {
+  readonly #http = new Map<string, Middleware>()
+  readonly #upgrades = new Map<string, UpgradeHandler>()
+
+  match(method: string, tenant: string, segment: string, path: string): Middleware | undefined {
+    const verb = method === 'HEAD' ? 'GET' : method
+    return this.#http.get(`${tenant}/${segment} ${verb} ${normalise(path)}`)
+  }
+
+  upgrade(tenant: string, name: string): UpgradeHandler | undefined {
+    return this.#upgrades.get(`${tenant}/${name}`)
+  }
+
+  registrar(options: { tenant: string; instance: string; reserved: readonly string[]; scope: Scope }): {
+    http: RouteRegistrar
+    upgrades: UpgradeRegistrar
+  } {
+    const { tenant, instance, reserved, scope } = options
+    const claim = <V>(table: Map<string, V>, key: string, value: V) => {
+      table.set(key, value)
+      scope.onDispose(() => {
+        if (table.get(key) === value) table.delete(key)
+      }, `route ${key}`)
+    }
+    const checkReserved = (name: string) => {
+      if (!reserved.includes(name)) throw new Error(`channel instance ${tenant}/${instance} did not reserve /t/${tenant}/${name}`)
+    }
+    return {
+      http: {
+        route: (method: HttpMethod, path: string, handler: Middleware) => claim(this.#http, `${tenant}/${instance} ${method} ${normalise(path)}`, handler),
+        reserved: (name: string, method: HttpMethod, path: string, handler: Middleware) => {
+          checkReserved(name)
+          claim(this.#http, `${tenant}/${name} ${method} ${normalise(path)}`, handler)
+        },
+        pathOf: (path: string) => `/t/${tenant}/${instance}${normalise(path)}`,
+      },
+      upgrades: {
+        reserved: (name: string, handler: UpgradeHandler) => {
+          checkReserved(name)
+          claim(this.#upgrades, `${tenant}/${name}`, handler)
+        },
+      },
+    }
+  }
+}

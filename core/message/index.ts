@@ -1,0 +1,3 @@
+export * from './parts.js'
+export * from './activity.js'
+export * from './fallback.js'

@@ -1,0 +1,99 @@
+import type { Logger } from 'pino'
+import type { DependencyContainer, InjectionToken } from 'tsyringe'
+import type { z } from 'zod'
+import type { Scope } from '../di/scope.js'
+import type { InboundActivity, Part, PartType } from '../message/index.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { ConversationRepository } from '../store/conversations.js'
+import type { AcceptResult } from '../store/delivery-store.js'
+import type { TranscriptRepository } from '../store/transcript.js'
+import type { RouteRegistrar, UpgradeRegistrar } from './routes.js'
+
+export interface ChannelCapabilities {
+  /** Parts the channel renders natively; the rest reach it as text fallbacks. */
+  parts: readonly PartType[]
+  /** Longest text one platform message may carry, in UTF-16 units; longer replies are split. */
+  maxTextLength?: number
+  typing?: boolean
+  streaming?: boolean
+}
+
+export interface ChannelManifest<S extends z.ZodType = z.ZodType> {
+  kind: 'channel'
+  /** The `type` tenants write in config. */
+  id: string
+  label: string
+  version: string
+  config: S
+  capabilities: ChannelCapabilities
+  /**
+   * Tenant-level paths the channel serves instead of `/t/<tenant>/<instance>/…` (web chat owns
+   * `/t/<tenant>/ws` and `/t/<tenant>/chat`). At most one instance per tenant may claim them.
+   */
+  reservedPaths?: readonly string[]
+  requires?: readonly InjectionToken<unknown>[]
+}
+
+/** One reply message as the outbox hands it to a channel. */
+export interface OutboundDelivery {
+  id: string
+  seq: number
+  turnId: string
+  conversationId: string
+  /** Already rendered for the channel's capabilities and split to its length limit. */
+  parts: Part[]
+  text: string
+  createdAt: Date
+  attempt: number
+}
+
+export type SendOutcome =
+  | { status: 'sent' }
+  /** Nobody to send to right now (web chat visitor offline); it stays pending and is replayed on resume. */
+  | { status: 'deferred' }
+  | { status: 'retry'; afterMs: number; error: string }
+  | { status: 'failed'; error: string }
+  /** The platform may or may not have it; never re-posted blindly. */
+  | { status: 'unknown'; error: string }
+
+export interface ChannelConnection {
+  send(delivery: OutboundDelivery): Promise<SendOutcome>
+  /** Shows or hides a typing indicator while a turn runs. */
+  typing?(conversationId: string, on: boolean): void
+  /** Tells connected clients the gateway is going away (close sockets with a resume hint). */
+  drain?(): Promise<void>
+  probe?(): Promise<{ ok: boolean; detail?: string }>
+}
+
+/** What the delivery path offers a channel. */
+export interface ChannelDeliveryPort {
+  /** Durably accepts an inbound activity (or reports a duplicate) and schedules its turn. */
+  receive(activity: InboundActivity): Promise<AcceptResult>
+  /** Marks replies delivered by other means (a web-chat resume replay). */
+  delivered(outboxIds: readonly string[]): Promise<void>
+}
+
+export interface ChannelContext<C> {
+  readonly tenant: string
+  readonly instance: string
+  readonly config: Readonly<C>
+  readonly log: Logger
+  readonly scope: Scope
+  readonly container: DependencyContainer
+  readonly metrics: Metrics
+  readonly http: RouteRegistrar
+  readonly upgrades: UpgradeRegistrar
+  readonly delivery: ChannelDeliveryPort
+  readonly conversations: ConversationRepository
+  readonly transcript: TranscriptRepository
+  /** True once the gateway is shutting down: refuse new work, let clients resume elsewhere. */
+  readonly closing: () => boolean
+}
+
+export interface ChannelPlugin<S extends z.ZodType = z.ZodType> {
+  manifest: ChannelManifest<S>
+  /** Called once per (tenant, instance). Everything it starts must be registered on ctx.scope. */
+  start(ctx: ChannelContext<z.output<S>>): Promise<ChannelConnection>
+}
+
+export const defineChannel = <S extends z.ZodType>(plugin: ChannelPlugin<S>): ChannelPlugin<S> => plugin

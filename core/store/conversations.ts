@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto'
+import { inject, injectable } from 'tsyringe'
+import { Tokens } from '../di/tokens.js'
+import type { Database } from './database.js'
+
+export interface ConversationRecord {
+  id: string
+  tenant: string
+  channel: string
+  instance: string
+  externalId: string
+  userId: string
+  userName: string | null
+  locale: string | null
+  status: string
+  createdAt: Date
+  lastActivityAt: Date
+}
+
+export interface EnsureConversation {
+  tenant: string
+  channel: string
+  instance: string
+  externalId: string
+  userId: string
+  userName?: string
+  locale?: string
+}
+
+const columns = `id, tenant_id AS tenant, channel, instance, external_id AS "externalId", user_id AS "userId",
+  user_name AS "userName", locale, status, created_at AS "createdAt", last_activity_at AS "lastActivityAt"`
+
+@injectable()
+export class ConversationRepository {
+  constructor(@inject(Tokens.Database) private readonly db: Database) {}
+
+  /** Finds the conversation of (tenant, instance, externalId), creating it the first time. */
+  async ensure(input: EnsureConversation): Promise<ConversationRecord> {
+    const rows = await this.db.query<ConversationRecord>(
+      `INSERT INTO conversations (id, tenant_id, channel, instance, external_id, user_id, user_name, locale)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (tenant_id, instance, external_id) DO UPDATE SET last_activity_at = now()
+       RETURNING ${columns}`,
+      [randomUUID(), input.tenant, input.channel, input.instance, input.externalId, input.userId, input.userName ?? null, input.locale ?? null],
+    )
+    return rows[0]!
+  }
+
+  async get(tenant: string, id: string): Promise<ConversationRecord | undefined> {
+    const rows = await this.db.query<ConversationRecord>(`SELECT ${columns} FROM conversations WHERE tenant_id = $1 AND id = $2`, [tenant, id])
+    return rows[0]
+  }
+
+  async list(tenant: string, options: { limit?: number } = {}): Promise<ConversationRecord[]> {
+    return this.db.query<ConversationRecord>(
+      `SELECT ${columns} FROM conversations WHERE tenant_id = $1 ORDER BY last_activity_at DESC LIMIT $2`,
+      [tenant, options.limit ?? 50],
+    )
+  }
+}

@@ -1,0 +1,263 @@
+import { inject, injectable } from 'tsyringe'
+import { Tokens } from '../di/tokens.js'
+import type { InboundActivity, Part } from '../message/index.js'
+import { BatchQueue } from './batch-queue.js'
+import type { Database } from './database.js'
+
+export interface InboxKey {
+  tenant: string
+  instance: string
+  platformMsgId: string
+}
+
+export interface InboundRecord extends InboxKey {
+  conversationId: string
+  turnId: string
+  messageId: string
+  activity: InboundActivity
+  receivedAt: Date
+}
+
+export type AcceptResult =
+  | { status: 'accepted'; turnId: string; messageId: string }
+  | { status: 'duplicate'; turnId: string; messageId: string; done: boolean }
+
+export interface OutboundMessage {
+  id: string
+  seq: number
+  parts: Part[]
+  text: string
+  createdAt: Date
+}
+
+/** Everything a finished turn writes, committed in one statement: all of it or none. */
+export interface TurnCommit {
+  inbox: InboxKey
+  tenant: string
+  conversationId: string
+  instance: string
+  turnId: string
+  inboundMessageId: string
+  botId: string
+  annotations: Record<string, unknown>
+  replies: OutboundMessage[]
+}
+
+export interface OutboxItem {
+  id: string
+  tenant: string
+  conversationId: string
+  instance: string
+  seq: number
+  attempts: number
+  turnId: string
+  parts: Part[]
+  text: string
+  createdAt: Date
+}
+
+const keyOf = (k: InboxKey) => `${k.tenant}\u001f${k.instance}\u001f${k.platformMsgId}`
+
+/**
+ * The durable half of the delivery path: inbox dedup, turn completion and outbox state. Writes go
+ * through group-commit queues so concurrent conversations share statements.
+ */
+@injectable()
+export class DeliveryStore {
+  readonly #accept = new BatchQueue<InboundRecord, AcceptResult>((batch) => this.#acceptBatch(batch))
+  readonly #commit = new BatchQueue<TurnCommit, void>((batch) => this.#commitBatch(batch))
+  readonly #sent = new BatchQueue<string, void>((ids) => this.#sentBatch(ids))
+
+  constructor(@inject(Tokens.Database) private readonly db: Database) {}
+
+  /** Records an inbound activity durably, or reports that it was seen before. */
+  accept(record: InboundRecord): Promise<AcceptResult> {
+    return this.#accept.push(record)
+  }
+
+  commitTurn(commit: TurnCommit): Promise<void> {
+    return this.#commit.push(commit)
+  }
+
+  markSent(outboxId: string): Promise<void> {
+    return this.#sent.push(outboxId)
+  }
+
+  async markAttempt(outboxId: string, outcome: { status: 'pending' | 'failed' | 'unknown'; error: string; retryAt?: Date }): Promise<void> {
+    await this.db.query(
+      `UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = coalesce($4, next_attempt_at) WHERE id = $1`,
+      [outboxId, outcome.status, outcome.error.slice(0, 1000), outcome.retryAt ?? null],
+    )
+  }
+
+  /** Accepted turns that never completed, oldest first: replayed when the gateway starts. */
+  async pendingTurns(limit = 1000): Promise<(InboundRecord & { attempts: number })[]> {
+    const rows = await this.db.query<InboundRecord & { attempts: number }>(
+      `UPDATE inbox SET attempts = attempts + 1
+       WHERE (tenant_id, instance, platform_msg_id) IN (
+         SELECT tenant_id, instance, platform_msg_id FROM inbox WHERE status = 'pending' ORDER BY turn_id LIMIT $1)
+       RETURNING tenant_id AS tenant, instance, platform_msg_id AS "platformMsgId", conversation_id AS "conversationId",
+         turn_id AS "turnId", message_id AS "messageId", activity, received_at AS "receivedAt", attempts`,
+      [limit],
+    )
+    return rows.sort((a, b) => (a.turnId < b.turnId ? -1 : 1))
+  }
+
+  /** Gives up on a turn that keeps failing, so one poisonous message cannot block a restart loop. */
+  async failTurn(key: InboxKey): Promise<void> {
+    await this.db.query(`UPDATE inbox SET status = 'failed', done_at = now() WHERE tenant_id = $1 AND instance = $2 AND platform_msg_id = $3`, [
+      key.tenant,
+      key.instance,
+      key.platformMsgId,
+    ])
+  }
+
+  /** Replies persisted but not yet delivered, in conversation order. */
+  pendingOutbox(filter: { tenant?: string; instance?: string; conversationId?: string; dueBefore?: Date } = {}, limit = 1000): Promise<OutboxItem[]> {
+    return this.db.query<OutboxItem>(
+      `SELECT o.id, o.tenant_id AS tenant, o.conversation_id AS "conversationId", o.instance, o.seq, o.attempts,
+              m.turn_id AS "turnId", m.parts, m.text, m.created_at AS "createdAt"
+       FROM outbox o JOIN messages m ON m.id = o.id
+       WHERE o.status = 'pending'
+         AND ($1::text IS NULL OR o.tenant_id = $1) AND ($2::text IS NULL OR o.instance = $2)
+         AND ($3::text IS NULL OR o.conversation_id = $3) AND ($4::timestamptz IS NULL OR o.next_attempt_at <= $4)
+       ORDER BY o.conversation_id, o.seq LIMIT $5`,
+      [filter.tenant ?? null, filter.instance ?? null, filter.conversationId ?? null, filter.dueBefore ?? null, limit],
+    )
+  }
+
+  async outboxStats(): Promise<{ tenant: string; pending: number; oldestSeconds: number }[]> {
+    return this.db.query(
+      `SELECT tenant_id AS tenant, count(*)::int AS pending,
+              coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldestSeconds"
+       FROM outbox WHERE status = 'pending' GROUP BY tenant_id`,
+    )
+  }
+
+  /** Forgets dedup keys of finished turns once the platforms' redelivery horizon has passed. */
+  async pruneInbox(olderThan: Date): Promise<number> {
+    const rows = await this.db.query(`DELETE FROM inbox WHERE status <> 'pending' AND done_at < $1 RETURNING 1`, [olderThan])
+    return rows.length
+  }
+
+  /** Waits for every queued write; called on shutdown. */
+  async flush(): Promise<void> {
+    await Promise.all([this.#accept.drain(), this.#commit.drain(), this.#sent.drain()])
+  }
+
+  async #acceptBatch(batch: InboundRecord[]): Promise<AcceptResult[]> {
+    // The same key twice in one batch (a concurrent redelivery) must not reach one INSERT twice.
+    const firstByKey = new Map<string, InboundRecord>()
+    for (const record of batch) if (!firstByKey.has(keyOf(record))) firstByKey.set(keyOf(record), record)
+    const unique = [...firstByKey.values()]
+    const rows = unique.map((r) => ({
+      tenant_id: r.tenant,
+      instance: r.instance,
+      platform_msg_id: r.platformMsgId,
+      conversation_id: r.conversationId,
+      turn_id: r.turnId,
+      message_id: r.messageId,
+      activity: r.activity,
+      received_at: r.receivedAt.toISOString(),
+      sender_id: r.activity.from.id,
+      sender_role: r.activity.from.role,
+      kind: r.activity.kind,
+      text: r.activity.text,
+      parts: r.activity.parts,
+    }))
+    const inserted = await this.db.query<{ turn_id: string }>(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(tenant_id text, instance text, platform_msg_id text,
+           conversation_id text, turn_id text, message_id text, activity jsonb, received_at timestamptz,
+           sender_id text, sender_role text, kind text, text text, parts jsonb)),
+       fresh AS (
+         INSERT INTO inbox (tenant_id, instance, platform_msg_id, conversation_id, turn_id, message_id, activity, received_at)
+         SELECT tenant_id, instance, platform_msg_id, conversation_id, turn_id, message_id, activity, received_at FROM input
+         ON CONFLICT DO NOTHING
+         RETURNING turn_id),
+       transcript AS (
+         INSERT INTO messages (id, tenant_id, conversation_id, direction, turn_id, platform_msg_id, sender_id, sender_role, kind, text, parts, created_at)
+         SELECT i.message_id, i.tenant_id, i.conversation_id, 'in', i.turn_id, i.platform_msg_id, i.sender_id, i.sender_role, i.kind, i.text, i.parts, i.received_at
+         FROM input i JOIN fresh f ON f.turn_id = i.turn_id)
+       SELECT turn_id FROM fresh`,
+      [JSON.stringify(rows)],
+    )
+    const fresh = new Set(inserted.map((r) => r.turn_id))
+    const duplicates = batch.filter((r) => !fresh.has(r.turnId))
+    const existing = new Map<string, { turnId: string; messageId: string; done: boolean }>()
+    if (duplicates.length > 0) {
+      const found = await this.db.query<{ key: string; turnId: string; messageId: string; status: string }>(
+        `SELECT i.tenant_id || chr(31) || i.instance || chr(31) || i.platform_msg_id AS key, i.turn_id AS "turnId", i.message_id AS "messageId", i.status
+         FROM inbox i JOIN jsonb_to_recordset($1::jsonb) AS x(tenant text, instance text, "platformMsgId" text)
+           ON i.tenant_id = x.tenant AND i.instance = x.instance AND i.platform_msg_id = x."platformMsgId"`,
+        [JSON.stringify(duplicates.map(({ tenant, instance, platformMsgId }) => ({ tenant, instance, platformMsgId })))],
+      )
+      for (const row of found) existing.set(row.key, { turnId: row.turnId, messageId: row.messageId, done: row.status !== 'pending' })
+    }
+    return batch.map((r): AcceptResult => {
+      if (fresh.has(r.turnId)) return { status: 'accepted', turnId: r.turnId, messageId: r.messageId }
+      const seen = existing.get(keyOf(r)) ?? firstByKey.get(keyOf(r))!
+      return { status: 'duplicate', turnId: seen.turnId, messageId: seen.messageId, done: 'done' in seen ? seen.done : false }
+    })
+  }
+
+  async #commitBatch(batch: TurnCommit[]): Promise<void[]> {
+    const replies = batch.flatMap((c) =>
+      c.replies.map((r) => ({
+        id: r.id,
+        tenant_id: c.tenant,
+        conversation_id: c.conversationId,
+        instance: c.instance,
+        turn_id: c.turnId,
+        seq: r.seq,
+        sender_id: c.botId,
+        text: r.text,
+        parts: r.parts,
+        created_at: r.createdAt.toISOString(),
+      })),
+    )
+    const turns = batch.map((c) => ({
+      tenant_id: c.inbox.tenant,
+      instance: c.inbox.instance,
+      platform_msg_id: c.inbox.platformMsgId,
+      message_id: c.inboundMessageId,
+      conversation_id: c.conversationId,
+      annotations: c.annotations,
+    }))
+    // One statement is one atomic unit: replies, outbox rows and the inbox completion land together.
+    await this.db.query(
+      `WITH r AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant_id text, conversation_id text, instance text,
+           turn_id text, seq int, sender_id text, text text, parts jsonb, created_at timestamptz)),
+       t AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(tenant_id text, instance text, platform_msg_id text,
+           message_id text, conversation_id text, annotations jsonb)),
+       transcript AS (
+         INSERT INTO messages (id, tenant_id, conversation_id, direction, turn_id, seq, sender_id, sender_role, kind, text, parts, created_at)
+         SELECT id, tenant_id, conversation_id, 'out', turn_id, seq, sender_id, 'bot', 'message', text, parts, created_at FROM r
+         RETURNING id),
+       queued AS (
+         INSERT INTO outbox (id, tenant_id, conversation_id, instance, seq, next_attempt_at, created_at)
+         SELECT r.id, r.tenant_id, r.conversation_id, r.instance, r.seq, r.created_at, r.created_at FROM r JOIN transcript USING (id)),
+       annotated AS (
+         UPDATE messages m SET annotations = t.annotations FROM t
+         WHERE m.id = t.message_id AND t.annotations <> '{}'::jsonb),
+       touched AS (
+         UPDATE conversations c SET last_activity_at = now() FROM (SELECT DISTINCT conversation_id FROM t) d
+         WHERE c.id = d.conversation_id)
+       UPDATE inbox i SET status = 'done', done_at = now() FROM t
+       WHERE i.tenant_id = t.tenant_id AND i.instance = t.instance AND i.platform_msg_id = t.platform_msg_id`,
+      [JSON.stringify(replies), JSON.stringify(turns)],
+    )
+    return batch.map(() => undefined)
+  }
+
+  async #sentBatch(ids: string[]): Promise<void[]> {
+    await this.db.query(
+      `UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1
+       WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND status <> 'sent'`,
+      [JSON.stringify(ids)],
+    )
+    return ids.map(() => undefined)
+  }
+}

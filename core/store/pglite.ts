@@ -1,0 +1,35 @@
+import { mkdir } from 'node:fs/promises'
+import { PGlite, type Transaction } from '@electric-sql/pglite'
+import type { Database, Sql } from './database.js'
+
+/**
+ * Embedded PostgreSQL (WASM) so `npm start` needs nothing installed. PGlite is a single
+ * connection that queues queries itself; transactions hold it exclusively.
+ */
+export async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir === 'memory://' || dataDir === ''
+  if (!inMemory) await mkdir(dataDir, { recursive: true })
+  const db = inMemory ? new PGlite() : new PGlite(dataDir)
+  await db.waitReady
+  const wrap = (conn: PGlite | Transaction): Sql => ({
+    async query<T>(text: string, params?: readonly unknown[]) {
+      const result = await conn.query<T>(text, params as unknown[] | undefined)
+      return result.rows
+    },
+  })
+  const root = wrap(db)
+  return {
+    kind: 'pglite',
+    query: root.query,
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    async exec(script) {
+      await db.exec(script)
+    },
+    async ping() {
+      await db.query('SELECT 1')
+    },
+    async close() {
+      if (!db.closed) await db.close()
+    },
+  }
+}

@@ -1,0 +1,150 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { engines, type TestDatabase } from '../../test/databases.js'
+import type { InboundActivity } from '../message/index.js'
+import { ConversationRepository } from './conversations.js'
+import { DeliveryStore, type InboundRecord } from './delivery-store.js'
+import { newId } from './ids.js'
+import { migrate } from './migrate.js'
+import { TranscriptRepository } from './transcript.js'
+
+describe.each(engines)('repositories on %s', (_name, open) => {
+  let t: TestDatabase
+  let conversations: ConversationRepository
+  let transcript: TranscriptRepository
+  let delivery: DeliveryStore
+
+  beforeEach(async () => {
+    t = await open()
+    conversations = new ConversationRepository(t.db)
+    transcript = new TranscriptRepository(t.db)
+    delivery = new DeliveryStore(t.db)
+  })
+  afterEach(async () => {
+    await delivery.flush()
+    await t.drop()
+  })
+
+  const conversation = (tenant = 'acme', externalId = 'visitor-1') =>
+    conversations.ensure({ tenant, channel: 'websocket', instance: 'web', externalId, userId: externalId })
+
+  const inbound = (conversationId: string, platformMsgId: string, text: string, tenant = 'acme'): InboundRecord => {
+    const activity: InboundActivity = {
+      id: platformMsgId,
+      tenant,
+      channel: 'websocket',
+      instance: 'web',
+      conversation: { id: conversationId, tenant, channel: 'websocket', instance: 'web', externalId: 'visitor-1' },
+      from: { id: 'visitor-1', role: 'user' },
+      at: new Date(),
+      kind: 'message',
+      text,
+      parts: [{ type: 'text', text }],
+      raw: { text },
+    }
+    return { tenant, instance: 'web', platformMsgId, conversationId, turnId: newId('t_'), messageId: newId('m_'), activity, receivedAt: new Date() }
+  }
+
+  it('migrates idempotently', async () => {
+    expect(await migrate(t.db)).toEqual([])
+  })
+
+  it('finds the same conversation for the same visitor and separates tenants', async () => {
+    const first = await conversation()
+    const again = await conversation()
+    const other = await conversation('globex')
+    expect(again.id).toBe(first.id)
+    expect(other.id).not.toBe(first.id)
+    expect(await conversations.get('globex', first.id)).toBeUndefined()
+    expect((await conversations.list('acme')).map((c) => c.id)).toEqual([first.id])
+  })
+
+  it('accepts an inbound message once, however often and however concurrently it arrives', async () => {
+    const c = await conversation()
+    const results = await Promise.all([1, 2, 3].map(() => delivery.accept(inbound(c.id, 'client-1', 'hello'))))
+    const later = await delivery.accept(inbound(c.id, 'client-1', 'hello'))
+    expect(results.filter((r) => r.status === 'accepted')).toHaveLength(1)
+    expect(later).toMatchObject({ status: 'duplicate', done: false })
+    expect(new Set([...results, later].map((r) => r.messageId)).size).toBe(1)
+    expect(await transcript.history('acme', c.id)).toHaveLength(1)
+  })
+
+  it('keeps the same platform id of different tenants apart', async () => {
+    const a = await conversation('acme')
+    const b = await conversation('globex')
+    expect((await delivery.accept(inbound(a.id, 'm-1', 'a', 'acme'))).status).toBe('accepted')
+    expect((await delivery.accept(inbound(b.id, 'm-1', 'b', 'globex'))).status).toBe('accepted')
+  })
+
+  it('commits a turn atomically: replies, outbox and inbox completion together', async () => {
+    const c = await conversation()
+    const record = inbound(c.id, 'client-2', 'where is my order?')
+    await delivery.accept(record)
+    expect((await delivery.pendingTurns()).map((p) => p.turnId)).toEqual([record.turnId])
+
+    const replies = [1, 2].map((seq) => ({ id: newId('m_'), seq, parts: [{ type: 'text' as const, text: `reply ${seq}` }], text: `reply ${seq}`, createdAt: new Date() }))
+    await delivery.commitTurn({
+      inbox: record,
+      tenant: 'acme',
+      conversationId: c.id,
+      instance: 'web',
+      turnId: record.turnId,
+      inboundMessageId: record.messageId,
+      botId: 'bot',
+      annotations: { intent: 'order_status' },
+      replies,
+    })
+    expect(await delivery.pendingTurns()).toEqual([])
+    expect((await delivery.pendingOutbox({ tenant: 'acme' })).map((o) => [o.seq, o.text])).toEqual([
+      [1, 'reply 1'],
+      [2, 'reply 2'],
+    ])
+    expect(await transcript.lastSeq('acme', c.id)).toBe(2)
+    const turn = await transcript.byTurn('acme', record.turnId)
+    expect(turn.map((m) => [m.direction, m.seq, m.text])).toEqual([
+      ['in', null, 'where is my order?'],
+      ['out', 1, 'reply 1'],
+      ['out', 2, 'reply 2'],
+    ])
+    expect(turn[0]!.annotations).toEqual({ intent: 'order_status' })
+    expect((await transcript.outboundAfter('acme', c.id, 1)).map((m) => m.seq)).toEqual([2])
+    expect(await delivery.accept(inbound(c.id, 'client-2', 'where is my order?'))).toMatchObject({ status: 'duplicate', done: true })
+
+    await delivery.markSent(replies[0]!.id)
+    expect((await delivery.pendingOutbox()).map((o) => o.seq)).toEqual([2])
+    const [stats] = await delivery.outboxStats()
+    expect(stats).toMatchObject({ tenant: 'acme', pending: 1 })
+  })
+
+  it('refuses a second reply with the same seq in a conversation', async () => {
+    const c = await conversation()
+    const commit = async (platformMsgId: string) => {
+      const record = inbound(c.id, platformMsgId, 'x')
+      await delivery.accept(record)
+      await delivery.commitTurn({
+        inbox: record,
+        tenant: 'acme',
+        conversationId: c.id,
+        instance: 'web',
+        turnId: record.turnId,
+        inboundMessageId: record.messageId,
+        botId: 'bot',
+        annotations: {},
+        replies: [{ id: newId('m_'), seq: 1, parts: [{ type: 'text', text: 'x' }], text: 'x', createdAt: new Date() }],
+      })
+    }
+    await commit('one')
+    await expect(commit('two')).rejects.toThrow()
+    expect((await delivery.pendingTurns()).length).toBe(1) // the failed turn is still pending: nothing half-written
+  })
+
+  it('sets aside a failed turn, marks attempts and prunes finished dedup keys after the horizon', async () => {
+    const c = await conversation()
+    const record = inbound(c.id, 'poison', 'x')
+    await delivery.accept(record)
+    expect((await delivery.pendingTurns())[0]!.attempts).toBe(1)
+    await delivery.failTurn(record)
+    expect(await delivery.pendingTurns()).toEqual([])
+    expect(await delivery.pruneInbox(new Date(Date.now() - 3_600_000))).toBe(0)
+    expect(await delivery.pruneInbox(new Date(Date.now() + 1000))).toBe(1)
+  })
+})
