@@ -182,10 +182,11 @@ async function readYaml(dir: string, file: string, problems: ConfigProblem[]): P
     problems.push({ file, path: '', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` })
     return undefined
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
   for (const error of doc.errors) {
     const at = error.linePos?.[0]
-    problems.push({ file, path: at ? `line ${at.line}, column ${at.col}` : '', message: error.message.split('\n')[0]! })
+    const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+    problems.push({ file, path: at ? `line ${at.line}, column ${at.col}` : '', message })
   }
   if (doc.errors.length > 0) return undefined
   return doc.toJS({ maxAliasCount: 100 }) ?? {}

@@ -47,6 +47,8 @@ export class DeliveryEngine {
   readonly #sends = new KeyedSerialQueue()
   readonly #seqs = new Map<string, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
+  /** Conversations waiting out a Retry-After: nothing of theirs may overtake the reply that waits. */
+  readonly #waiting = new Set<string>()
   #directory: TenantDirectory = () => undefined
   #closing = false
 
@@ -214,6 +216,8 @@ export class DeliveryEngine {
   /** Sends in seq order; stops at the first reply that must wait so order is never broken. */
   async #send(items: OutboxItem[], channel: ChannelTarget): Promise<void> {
     for (const item of items) {
+      // Still pending in the outbox; the flush after the wait sends it in order.
+      if (this.#waiting.has(`${item.tenant}:${item.conversationId}`)) return
       const delivery: OutboundDelivery = {
         id: item.id,
         seq: item.seq,
@@ -249,8 +253,11 @@ export class DeliveryEngine {
 
   #retryLater(tenant: string, conversationId: string, afterMs: number): void {
     if (this.#closing) return
+    const key = `${tenant}:${conversationId}`
+    this.#waiting.add(key)
     const timer = setTimeout(() => {
       this.#timers.delete(timer)
+      this.#waiting.delete(key)
       this.#flushConversation(tenant, conversationId)
     }, afterMs)
     timer.unref()

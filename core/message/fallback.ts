@@ -40,6 +40,8 @@ export function renderForCapabilities(parts: readonly Part[], supported: Readonl
 /** The plain text of a reply, for transcripts, search and text-only channels. */
 export const plainText = (parts: readonly Part[]): string => parts.map(partToText).join('\n\n')
 
+const CLOSING = new Set([...'.,;:!?)]}。，、；：！？）」』》'])
+
 /**
  * Splits text into chunks of at most `limit` UTF-16 units, preferring paragraph, then line,
  * then sentence, then word boundaries, and never cutting a surrogate pair.
@@ -60,6 +62,8 @@ export function splitText(value: string, limit: number): string[] {
     }
     if (cut <= 0) {
       cut = limit
+      // Closing punctuation stays with the word before it rather than opening the next message.
+      if (CLOSING.has(rest[cut]!) && cut > 1) cut -= 1
       const code = rest.charCodeAt(cut - 1)
       if (code >= 0xd800 && code <= 0xdbff) cut -= 1
     }

@@ -1,0 +1,181 @@
+import pino from 'pino'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { engines, type TestDatabase } from '../../test/databases.js'
+import { systemClock } from '../clock.js'
+import { GatewayConfig } from '../config/gateway-schema.js'
+import type { InboundActivity, Reply } from '../message/index.js'
+import { Metrics } from '../observability/metrics.js'
+import { Pipeline } from '../pipeline/pipeline.js'
+import type { ChannelConnection, OutboundDelivery, SendOutcome } from '../plugin/channel.js'
+import { ConversationRepository } from '../store/conversations.js'
+import { DeliveryStore } from '../store/delivery-store.js'
+import { TranscriptRepository } from '../store/transcript.js'
+import { DeliveryEngine } from './engine.js'
+import { KeyedSerialQueue } from './keyed-serial-queue.js'
+
+const silent = pino({ level: 'silent' })
+const never = new Promise<never>(() => {})
+
+/** A channel that records what it was asked to send and answers as the test says. */
+class RecordingChannel implements ChannelConnection {
+  readonly sent: OutboundDelivery[] = []
+  outcomes: SendOutcome[] = []
+  hang = false
+  async send(delivery: OutboundDelivery): Promise<SendOutcome> {
+    this.sent.push(delivery)
+    if (this.hang) return never
+    return this.outcomes.shift() ?? { status: 'sent' }
+  }
+}
+
+describe.each(engines)('the delivery path on %s', (_name, open) => {
+  let t: TestDatabase
+  let conversationId: string
+  const running: DeliveryEngine[] = []
+
+  beforeEach(async () => {
+    t = await open()
+    const conversation = await new ConversationRepository(t.db).ensure({ tenant: 'acme', channel: 'test', instance: 'chat', externalId: 'u1', userId: 'u1' })
+    conversationId = conversation.id
+  })
+  afterEach(async () => {
+    for (const engine of running.splice(0)) await engine.close(100)
+    await t.drop()
+  })
+
+  /** One "process": an engine over the shared database, with its own pipeline and channel. */
+  const boot = (respond: (text: string) => Promise<Reply | undefined>, channel = new RecordingChannel()) => {
+    const config = GatewayConfig.parse({})
+    const store = new DeliveryStore(t.db)
+    const engine = new DeliveryEngine(store, new TranscriptRepository(t.db), new KeyedSerialQueue(), new Metrics({ defaultMetrics: false }), silent, systemClock, config)
+    const pipeline = new Pipeline([{ id: 'bot', respond: (turn) => respond(turn.activity.text) }])
+    const scope = new AbortController()
+    engine.attach((tenant) =>
+      tenant === 'acme'
+        ? { pipeline, log: silent, locale: 'en', signal: scope.signal, channel: () => ({ type: 'test', capabilities: { parts: ['text'], maxTextLength: 50 }, connection: channel }) }
+        : undefined,
+    )
+    running.push(engine)
+    return { engine, channel, store }
+  }
+
+  const message = (id: string, text: string): InboundActivity => ({
+    id,
+    tenant: 'acme',
+    channel: 'test',
+    instance: 'chat',
+    conversation: { id: conversationId, tenant: 'acme', channel: 'test', instance: 'chat', externalId: 'u1' },
+    from: { id: 'u1', role: 'user' },
+    at: new Date(),
+    kind: 'message',
+    text,
+    parts: [{ type: 'text', text }],
+    raw: {},
+  })
+  const echo = async (text: string): Promise<Reply> => ({ parts: [{ type: 'text', text: `echo: ${text}` }] })
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10))
+    expect(check()).toBe(true)
+  }
+
+  it('answers each accepted message once, in arrival order, even when earlier turns are slower', async () => {
+    const slowFirst = async (text: string) => {
+      if (text === 'first') await new Promise((r) => setTimeout(r, 50))
+      return echo(text)
+    }
+    const { engine, channel } = boot(slowFirst)
+    await engine.receive(message('1', 'first'))
+    await engine.receive(message('2', 'second'))
+    expect(await engine.receive(message('1', 'first'))).toMatchObject({ status: 'duplicate' })
+    await until(() => channel.sent.length === 2)
+    expect(channel.sent.map((d) => [d.seq, d.text])).toEqual([
+      [1, 'echo: first'],
+      [2, 'echo: second'],
+    ])
+  })
+
+  it('splits a reply longer than the channel allows into ordered messages, losing nothing', async () => {
+    const long = 'Sentence one is here. Sentence two follows it. And a third one closes the paragraph.'
+    const { engine, channel } = boot(async () => ({ parts: [{ type: 'text', text: long }, { type: 'choice', text: 'More?', options: [{ title: 'Yes', value: 'y' }] }] }))
+    await engine.receive(message('1', 'tell me'))
+    await until(() => channel.sent.length >= 3)
+    const texts = channel.sent.map((d) => d.text)
+    expect(texts.every((x) => x.length <= 50)).toBe(true)
+    expect(texts.join(' ').replace(/\s+/g, ' ')).toContain(long)
+    expect(texts.at(-1)).toBe('More?\n1. Yes')
+    expect(channel.sent.map((d) => d.seq)).toEqual(texts.map((_, i) => i + 1))
+  })
+
+  it('sends a reply persisted before a crash exactly once after the restart, without rerunning the turn', async () => {
+    let turnsRun = 0
+    const counting = async (text: string) => {
+      turnsRun++
+      return echo(text)
+    }
+    const crashing = new RecordingChannel()
+    crashing.hang = true // the process dies while the reply is on its way out
+    const first = boot(counting, crashing)
+    await first.engine.receive(message('1', 'hello'))
+    await until(() => crashing.sent.length === 1) // persisted, handed to the channel, never confirmed
+    running.splice(running.indexOf(first.engine), 1)
+
+    const second = boot(counting)
+    expect(await second.engine.recover()).toEqual({ turns: 0, replies: 1 })
+    await until(() => second.channel.sent.length === 1)
+    expect(second.channel.sent[0]).toMatchObject({ seq: 1, text: 'echo: hello' })
+    expect(turnsRun).toBe(1)
+
+    const third = boot(counting)
+    expect(await third.engine.recover()).toEqual({ turns: 0, replies: 0 })
+  })
+
+  it('reruns a turn that was accepted but not finished when the process died', async () => {
+    const first = boot(() => never)
+    await first.engine.receive(message('1', 'are you there?'))
+    running.splice(running.indexOf(first.engine), 1)
+
+    const second = boot(echo)
+    expect(await second.engine.recover()).toEqual({ turns: 1, replies: 0 })
+    await until(() => second.channel.sent.length === 1)
+    expect(second.channel.sent[0]!.text).toBe('echo: are you there?')
+  })
+
+  it('waits out a Retry-After and then delivers in order, once', async () => {
+    const channel = new RecordingChannel()
+    channel.outcomes = [{ status: 'retry', afterMs: 150, error: '429 Too Many Requests' }]
+    const { engine } = boot(echo, channel)
+    await engine.receive(message('1', 'one'))
+    await engine.receive(message('2', 'two'))
+    await until(() => channel.sent.filter((d) => d.text === 'echo: two').length === 1)
+    expect(channel.sent.map((d) => d.text)).toEqual(['echo: one', 'echo: one', 'echo: two'])
+    expect(channel.sent[1]!.attempt).toBe(2)
+  })
+
+  it('keeps a reply pending while nobody is there to receive it', async () => {
+    const channel = new RecordingChannel()
+    channel.outcomes = [{ status: 'deferred' }]
+    const { engine, store } = boot(echo, channel)
+    await engine.receive(message('1', 'hi'))
+    await until(() => channel.sent.length === 1)
+    await store.flush()
+    expect((await store.pendingOutbox({ conversationId })).map((o) => o.text)).toEqual(['echo: hi'])
+  })
+
+  it('apologises instead of going silent when the pipeline fails', async () => {
+    const { engine, channel } = boot(async () => {
+      throw new Error('model exploded')
+    })
+    await engine.receive(message('1', 'hi'))
+    // The apology is longer than this channel's 50 characters, so it arrives in pieces.
+    await until(() => channel.sent.map((d) => d.text).join(' ').endsWith('human agent.'))
+    expect(channel.sent.map((d) => d.text).join(' ')).toMatch(/^Sorry, something went wrong on our side\. Please try again/)
+    const [turn] = await new TranscriptRepository(t.db).history('acme', conversationId)
+    expect(turn!.annotations).toMatchObject({ error: 'SB_ERR_TURN_FAILED' })
+  })
+
+  it('refuses new messages once closing, so the client keeps them and resends', async () => {
+    const { engine } = boot(echo)
+    await engine.close(100)
+    await expect(engine.receive(message('1', 'late'))).rejects.toMatchObject({ code: 'SB_ERR_SHUTTING_DOWN' })
+  })
+})
