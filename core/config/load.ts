@@ -113,7 +113,8 @@ export async function loadTenantFile(options: { dir: string; file: string; regis
   }
   return {
     problems,
-    tenant: deepFreeze({ id: config.id, name: config.name ?? config.id, locale: config.locale, file, channels, plugins, display }),
+    // Entry configs are deep-frozen already; the plugin objects (and their zod schemas) must not be.
+    tenant: Object.freeze({ id: config.id, name: config.name ?? config.id, locale: config.locale, file, channels, plugins, display: deepFreeze(display) }),
   }
 }
 
