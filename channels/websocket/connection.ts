@@ -119,8 +119,9 @@ export class WebchatConnection {
 
   private async onData(data: Buffer, isBinary: boolean): Promise<void> {
     if (this.state === 'closed') return
-    if (!(await this.withinRate())) return
+    // Decoding first (bounded by maxFrameBytes) lets a refusal name the message the client must resend.
     const decoded = isBinary ? ({ ok: false, message: 'binary frames are not supported' } as const) : decodeFrame(data.toString('utf8'))
+    if (!(await this.withinRate(decoded.ok && 'client_id' in decoded.frame ? decoded.frame.client_id : undefined))) return
     if (!decoded.ok) return this.reject('SB_ERR_FRAME_INVALID', decoded.message)
     const frame = decoded.frame
     if (this.state === 'hello' && frame.type !== 'hello') {
@@ -137,14 +138,14 @@ export class WebchatConnection {
     }
   }
 
-  private async withinRate(): Promise<boolean> {
+  private async withinRate(clientId: string | undefined): Promise<boolean> {
     try {
       await this.deps.limiter.consume(this.id)
       return true
     } catch (limited) {
       const retryAfterMs = (limited as { msBeforeNext?: number }).msBeforeNext ?? 1000
       this.violations++
-      this.reject('SB_ERR_RATE_LIMITED', 'too many frames; slow down', { retryAfterMs })
+      this.reject('SB_ERR_RATE_LIMITED', 'too many frames; slow down', { retryAfterMs, clientId })
       if (this.violations > this.deps.config.rateLimit.frames * 2) this.close(CloseCode.policy, 'flooding')
       return false
     }

@@ -151,14 +151,16 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     expect(channel.sent[1]!.attempt).toBe(2)
   })
 
-  it('keeps a reply pending while nobody is there to receive it', async () => {
+  it('parks a reply nobody is there to receive, keeping it in the transcript for a resume', async () => {
     const channel = new RecordingChannel()
     channel.outcomes = [{ status: 'deferred' }]
     const { engine, store } = boot(echo, channel)
     await engine.receive(message('1', 'hi'))
     await until(() => channel.sent.length === 1)
-    await store.flush()
-    expect((await store.pendingOutbox({ conversationId })).map((o) => o.text)).toEqual(['echo: hi'])
+    await engine.close(1000)
+    expect(await store.pendingOutbox({ conversationId })).toEqual([])
+    expect((await new TranscriptRepository(t.db).outboundAfter('acme', conversationId, 0)).map((m) => m.text)).toEqual(['echo: hi'])
+    expect(await store.outboxStats()).toEqual([])
   })
 
   it('apologises instead of going silent when the pipeline fails', async () => {

@@ -240,7 +240,11 @@ export class DeliveryEngine {
         void this.store.markSent(item.id).catch((error) => this.log.error({ err: error, outbox: item.id }, 'could not mark reply sent'))
         continue
       }
-      if (outcome.status === 'deferred') return
+      if (outcome.status === 'deferred') {
+        // Parked, not pending: the visitor gets it by resuming, and the backlog alert stays meaningful.
+        await this.store.markAttempt(item.id, { status: 'parked', error: 'no connected recipient' })
+        continue
+      }
       if (outcome.status === 'retry') {
         await this.store.markAttempt(item.id, { status: 'pending', error: outcome.error, retryAt: new Date(this.clock.now() + outcome.afterMs) })
         this.#retryLater(item.tenant, item.conversationId, outcome.afterMs)

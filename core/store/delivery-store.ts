@@ -83,7 +83,7 @@ export class DeliveryStore {
     return this.#sent.push(outboxId)
   }
 
-  async markAttempt(outboxId: string, outcome: { status: 'pending' | 'failed' | 'unknown'; error: string; retryAt?: Date }): Promise<void> {
+  async markAttempt(outboxId: string, outcome: { status: 'pending' | 'parked' | 'failed' | 'unknown'; error: string; retryAt?: Date }): Promise<void> {
     await this.db.query(
       `UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = coalesce($4, next_attempt_at) WHERE id = $1`,
       [outboxId, outcome.status, outcome.error.slice(0, 1000), outcome.retryAt ?? null],

@@ -178,6 +178,8 @@ describe('bad input', () => {
     for (let i = 0; i < 40; i++) flooder.sendRaw({ type: 'ping' })
     expect(await acked).toMatchObject({ type: 'ack' })
     expect(await flooder.next((f) => f.type === 'error')).toMatchObject({ code: 'SB_ERR_RATE_LIMITED', retry_after_ms: expect.any(Number) })
+    const refused = await flooder.say('I forgot my password', 'c-refused')
+    expect(refused).toMatchObject({ type: 'error', code: 'SB_ERR_RATE_LIMITED', client_id: 'c-refused' })
     expect((await flooder.reply()).text).toMatch(/track/)
 
     await neighbour.say('How long does shipping take?')
@@ -218,8 +220,30 @@ describe('a gateway restart in the middle of a conversation', () => {
   })
 })
 
+describe('a dropped network', () => {
+  it('leaves an abruptly cut visitor with every answer once after it resumes', async () => {
+    const grace = visitor()
+    await grace.connect()
+    await grace.say('Where is my order?')
+    await grace.reply()
+    await grace.say('How long does shipping take?')
+    await gw.crash()
+    expect(await grace.closed()).toBe(1006) // no goodbye, no closing handshake
+
+    await grace.connect()
+    while (grace.lastSeq < 2) await grace.reply()
+    expect(grace.messages.map((m) => m.seq)).toEqual([1, 2])
+    expect(grace.messages[1]!.text).toMatch(/business days/)
+    expect(grace.duplicates).toEqual([])
+  })
+})
+
 describe('operations endpoints', () => {
   it('reports health, readiness and metrics', async () => {
+    const henry = visitor()
+    await henry.connect()
+    await henry.say('What are your opening hours?')
+    await henry.reply()
     expect(await (await fetch(`${gw.url}/healthz`)).json()).toEqual({ status: 'ok' })
     const ready = await fetch(`${gw.url}/readyz`)
     expect(ready.status).toBe(200)

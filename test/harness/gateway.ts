@@ -1,5 +1,6 @@
 import 'reflect-metadata'
 import { mkdtemp, rm } from 'node:fs/promises'
+import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { builtinChannels } from '../../channels/index.js'
@@ -26,7 +27,7 @@ export interface TestGateway {
   readonly gateway: RunningGateway
   /** Graceful stop, then a start on the same port and data folder. */
   restart(): Promise<void>
-  /** Stops without the graceful drain, like a crash (sockets cut, nothing flushed). */
+  /** Every connection drops at once (no goodbye, no closing handshake), then the gateway restarts. */
   crash(): Promise<void>
   close(): Promise<void>
 }
@@ -46,7 +47,15 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...options.env,
   }
   const boot = (port: number) => startGateway({ configDir: options.configDir ?? repoConfigDir, registry: testRegistry(), env: { ...baseEnv, PORT: String(port) } })
-  let gateway = await boot(0)
+  const sockets = new Set<Socket>()
+  const track = (running: RunningGateway) => {
+    running.server.on('connection', (socket: Socket) => {
+      sockets.add(socket)
+      socket.once('close', () => sockets.delete(socket))
+    })
+    return running
+  }
+  let gateway = track(await boot(0))
   const port = gateway.port
   let stopped = false
   return {
@@ -61,12 +70,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     async restart() {
       await gateway.close()
-      gateway = await boot(port)
+      gateway = track(await boot(port))
     },
     async crash() {
-      gateway.server.closeAllConnections()
+      for (const socket of sockets) socket.destroy()
       await gateway.close()
-      gateway = await boot(port)
+      gateway = track(await boot(port))
     },
     async close() {
       if (stopped) return

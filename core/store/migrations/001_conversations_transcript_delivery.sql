@@ -64,7 +64,8 @@ CREATE TABLE outbox (
   conversation_id text NOT NULL,
   instance text NOT NULL,
   seq integer NOT NULL,
-  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'unknown')),
+  -- parked: nobody could receive it (a web-chat visitor who left); the transcript keeps it for resume.
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'parked', 'failed', 'unknown')),
   attempts integer NOT NULL DEFAULT 0,
   next_attempt_at timestamptz NOT NULL,
   last_error text,
