@@ -1,9 +1,9 @@
-import pino from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { engines, type TestDatabase } from '../../test/databases.js'
+import { silentLog, textActivity } from '../../test/kit/activities.js'
 import { systemClock } from '../clock.js'
 import { GatewayConfig } from '../config/gateway-schema.js'
-import type { InboundActivity, Reply } from '../message/index.js'
+import type { Reply } from '../message/index.js'
 import { Metrics } from '../observability/metrics.js'
 import { Pipeline } from '../pipeline/pipeline.js'
 import type { ChannelConnection, OutboundDelivery, SendOutcome } from '../plugin/channel.js'
@@ -13,7 +13,7 @@ import { TranscriptRepository } from '../store/transcript.js'
 import { DeliveryEngine } from './engine.js'
 import { KeyedSerialQueue } from './keyed-serial-queue.js'
 
-const silent = pino({ level: 'silent' })
+const silent = silentLog
 const never = new Promise<never>(() => {})
 
 /** A channel that records what it was asked to send and answers as the test says. */
@@ -59,19 +59,7 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     return { engine, channel, store }
   }
 
-  const message = (id: string, text: string): InboundActivity => ({
-    id,
-    tenant: 'acme',
-    channel: 'test',
-    instance: 'chat',
-    conversation: { id: conversationId, tenant: 'acme', channel: 'test', instance: 'chat', externalId: 'u1' },
-    from: { id: 'u1', role: 'user' },
-    at: new Date(),
-    kind: 'message',
-    text,
-    parts: [{ type: 'text', text }],
-    raw: {},
-  })
+  const message = (id: string, text: string) => textActivity(text, { id, instance: 'chat', conversationId })
   const echo = async (text: string): Promise<Reply> => ({ parts: [{ type: 'text', text: `echo: ${text}` }] })
   const until = async (check: () => boolean) => {
     for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10))

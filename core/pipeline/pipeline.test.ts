@@ -1,24 +1,8 @@
-import pino from 'pino'
 import { describe, expect, it } from 'vitest'
-import type { InboundActivity } from '../message/index.js'
+import { turnFor } from '../../test/kit/activities.js'
 import { compose } from './compose.js'
 import { Pipeline } from './pipeline.js'
-import { createTurn } from './turn.js'
 
-const activity = (text: string): InboundActivity => ({
-  id: 'm1',
-  tenant: 'acme',
-  channel: 'websocket',
-  instance: 'web',
-  conversation: { id: 'c1', tenant: 'acme', channel: 'websocket', instance: 'web', externalId: 'v1' },
-  from: { id: 'v1', role: 'user' },
-  at: new Date(),
-  kind: 'message',
-  text,
-  parts: [{ type: 'text', text }],
-  raw: {},
-})
-const turnFor = (text: string) => createTurn({ id: 't1', activity: activity(text), log: pino({ level: 'silent' }), signal: new AbortController().signal })
 const textOf = (replies: { parts: { type: string; text?: string }[] }[]) => replies.map((r) => r.parts.map((p) => p.text).join(''))
 
 describe('compose', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { engines, type TestDatabase } from '../../test/databases.js'
-import type { InboundActivity } from '../message/index.js'
+import { textActivity } from '../../test/kit/activities.js'
 import { ConversationRepository } from './conversations.js'
 import { DeliveryStore, type InboundRecord } from './delivery-store.js'
 import { newId } from './ids.js'
@@ -27,22 +27,30 @@ describe.each(engines)('repositories on %s', (_name, open) => {
   const conversation = (tenant = 'acme', externalId = 'visitor-1') =>
     conversations.ensure({ tenant, channel: 'websocket', instance: 'web', externalId, userId: externalId })
 
-  const inbound = (conversationId: string, platformMsgId: string, text: string, tenant = 'acme'): InboundRecord => {
-    const activity: InboundActivity = {
-      id: platformMsgId,
-      tenant,
-      channel: 'websocket',
+  const inbound = (conversationId: string, platformMsgId: string, text: string, tenant = 'acme'): InboundRecord => ({
+    tenant,
+    instance: 'web',
+    platformMsgId,
+    conversationId,
+    turnId: newId('t_'),
+    messageId: newId('m_'),
+    activity: textActivity(text, { id: platformMsgId, tenant, conversationId, user: 'visitor-1' }),
+    receivedAt: new Date(),
+  })
+  const reply = (seq: number, text = `reply ${seq}`) => ({ id: newId('m_'), seq, parts: [{ type: 'text' as const, text }], text, createdAt: new Date() })
+  /** Accepts a message and commits its turn with these replies. */
+  const completeTurn = async (record: InboundRecord, replies: ReturnType<typeof reply>[], annotations: Record<string, unknown> = {}) =>
+    delivery.commitTurn({
+      inbox: record,
+      tenant: record.tenant,
+      conversationId: record.conversationId,
       instance: 'web',
-      conversation: { id: conversationId, tenant, channel: 'websocket', instance: 'web', externalId: 'visitor-1' },
-      from: { id: 'visitor-1', role: 'user' },
-      at: new Date(),
-      kind: 'message',
-      text,
-      parts: [{ type: 'text', text }],
-      raw: { text },
-    }
-    return { tenant, instance: 'web', platformMsgId, conversationId, turnId: newId('t_'), messageId: newId('m_'), activity, receivedAt: new Date() }
-  }
+      turnId: record.turnId,
+      inboundMessageId: record.messageId,
+      botId: 'bot',
+      annotations,
+      replies,
+    })
 
   it('migrates idempotently', async () => {
     expect(await migrate(t.db)).toEqual([])
@@ -81,18 +89,8 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     await delivery.accept(record)
     expect((await delivery.pendingTurns()).map((p) => p.turnId)).toEqual([record.turnId])
 
-    const replies = [1, 2].map((seq) => ({ id: newId('m_'), seq, parts: [{ type: 'text' as const, text: `reply ${seq}` }], text: `reply ${seq}`, createdAt: new Date() }))
-    await delivery.commitTurn({
-      inbox: record,
-      tenant: 'acme',
-      conversationId: c.id,
-      instance: 'web',
-      turnId: record.turnId,
-      inboundMessageId: record.messageId,
-      botId: 'bot',
-      annotations: { intent: 'order_status' },
-      replies,
-    })
+    const replies = [reply(1), reply(2)]
+    await completeTurn(record, replies, { intent: 'order_status' })
     expect(await delivery.pendingTurns()).toEqual([])
     expect((await delivery.pendingOutbox({ tenant: 'acme' })).map((o) => [o.seq, o.text])).toEqual([
       [1, 'reply 1'],
@@ -120,17 +118,7 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     const commit = async (platformMsgId: string) => {
       const record = inbound(c.id, platformMsgId, 'x')
       await delivery.accept(record)
-      await delivery.commitTurn({
-        inbox: record,
-        tenant: 'acme',
-        conversationId: c.id,
-        instance: 'web',
-        turnId: record.turnId,
-        inboundMessageId: record.messageId,
-        botId: 'bot',
-        annotations: {},
-        replies: [{ id: newId('m_'), seq: 1, parts: [{ type: 'text', text: 'x' }], text: 'x', createdAt: new Date() }],
-      })
+      await completeTurn(record, [reply(1, 'x')])
     }
     await commit('one')
     await expect(commit('two')).rejects.toThrow()

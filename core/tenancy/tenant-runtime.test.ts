@@ -25,6 +25,16 @@ function rootContainer() {
   return root
 }
 
+const acme = (channels: ResolvedTenant['channels'], plugins: ResolvedTenant['plugins']): ResolvedTenant => ({
+  id: 'acme',
+  name: 'Acme',
+  locale: 'en',
+  file: 'tenants/acme.yaml',
+  display: {},
+  channels,
+  plugins,
+})
+
 describe('a tenant runtime', () => {
   it('starts plugins in config order in their own containers and leaves nothing behind when stopped', async () => {
     const events: string[] = []
@@ -50,21 +60,16 @@ describe('a tenant runtime', () => {
           return { inbound: async (turn, next) => ((turn.annotations[id] = true), next()) }
         },
       }) as unknown as AgentPlugin
-    const tenant: ResolvedTenant = {
-      id: 'acme',
-      name: 'Acme',
-      locale: 'en',
-      file: 'tenants/acme.yaml',
-      display: {},
-      channels: [
+    const tenant = acme(
+      [
         { id: 'one', type: 'fake', enabled: true, config: { hello: 'hi' }, plugin: channel },
         { id: 'off', type: 'fake', enabled: false, config: { hello: 'no' }, plugin: channel },
       ],
-      plugins: [
+      [
         { id: 'first', type: 'first', enabled: true, config: {}, plugin: agent('first') },
         { id: 'second', type: 'second', enabled: true, config: {}, plugin: agent('second') },
       ],
-    }
+    )
     const routes = new RouteTable()
     const runtime = await startTenant(rootContainer(), tenant, routes)
     expect(events).toEqual(['setup first', 'setup second', 'channel one hi one acme'])
@@ -90,15 +95,7 @@ describe('a tenant runtime', () => {
         throw new Error('port in use')
       },
     }) as unknown as ChannelPlugin
-    const tenant: ResolvedTenant = {
-      id: 'acme',
-      name: 'Acme',
-      locale: 'en',
-      file: 'tenants/acme.yaml',
-      display: {},
-      channels: [{ id: 'b', type: 'bad', enabled: true, config: {}, plugin: bad }],
-      plugins: [{ id: 'good', type: 'good', enabled: true, config: {}, plugin: good }],
-    }
+    const tenant = acme([{ id: 'b', type: 'bad', enabled: true, config: {}, plugin: bad }], [{ id: 'good', type: 'good', enabled: true, config: {}, plugin: good }])
     await expect(startTenant(rootContainer(), tenant, new RouteTable())).rejects.toMatchObject({
       code: 'SB_ERR_PLUGIN_START_FAILED',
       message: 'bad "b" failed to start: port in use',

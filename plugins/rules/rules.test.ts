@@ -1,8 +1,7 @@
-import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { Reply } from '../../core/index.js'
 import { Metrics } from '../../core/observability/metrics.js'
-import { createTurn } from '../../core/pipeline/turn.js'
+import { silentLog, turnFor } from '../../test/kit/activities.js'
 import { Scope } from '../../core/di/scope.js'
 import { container } from 'tsyringe'
 import rules from './index.js'
@@ -23,27 +22,9 @@ const config = RulesConfig.parse({
 
 /** A tenant's rules agent, spoken to as a customer would. */
 async function agent() {
-  const hooks = await rules.setup({ tenant: 'acme', id: 'faq', config, log: pino({ level: 'silent' }), scope: new Scope('t'), container, metrics: new Metrics({ defaultMetrics: false }) })
+  const hooks = await rules.setup({ tenant: 'acme', id: 'faq', config, log: silentLog, scope: new Scope('t'), container, metrics: new Metrics({ defaultMetrics: false }) })
   return async (text: string, locale?: string) => {
-    const turn = createTurn({
-      id: 't',
-      log: pino({ level: 'silent' }),
-      signal: new AbortController().signal,
-      activity: {
-        id: 'm',
-        tenant: 'acme',
-        channel: 'test',
-        instance: 'i',
-        conversation: { id: 'c', tenant: 'acme', channel: 'test', instance: 'i', externalId: 'u' },
-        from: { id: 'u', role: 'user' },
-        at: new Date(),
-        kind: 'message',
-        text,
-        parts: [{ type: 'text', text }],
-        raw: {},
-        ...(locale ? { locale } : {}),
-      },
-    })
+    const turn = turnFor(text, { locale })
     const reply = (await hooks.respond!(turn)) as Reply
     const first = reply.parts[0]!
     return { text: first.type === 'text' || first.type === 'choice' ? first.text : '', reply, annotations: turn.annotations }
