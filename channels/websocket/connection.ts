@@ -35,6 +35,9 @@ export interface WebchatDeps {
 type State = 'hello' | 'replaying' | 'ready' | 'closed'
 
 const SLOW_CLIENT_BYTES = 4 * 1024 * 1024
+const MAX_QUEUED_FRAMES = 64
+const REPLAY_PAGE = 500
+const RESUME_BELOW = 16
 let nextId = 0
 
 /**
@@ -58,6 +61,7 @@ export class WebchatConnection {
   violations = 0
   /** Frames of one socket are handled one after another, so a hello pipelined with a message works. */
   inbox: Promise<void> = Promise.resolve()
+  queued = 0
 
   constructor(
     readonly ws: WebSocket,
@@ -67,7 +71,11 @@ export class WebchatConnection {
     deps.hub.all.add(this)
     deps.metrics.openSockets.inc({ tenant: deps.tenant })
     ws.on('message', (data, isBinary) => {
-      this.inbox = this.inbox.then(() => this.onData(data as Buffer, isBinary))
+      // Backpressure: a client racing ahead of the store stops being read until we catch up.
+      if (++this.queued === MAX_QUEUED_FRAMES) ws.pause()
+      this.inbox = this.inbox.then(() => this.onData(data as Buffer, isBinary)).finally(() => {
+        if (--this.queued === RESUME_BELOW) ws.resume()
+      })
     })
     ws.on('pong', () => {
       this.alive = true
@@ -131,16 +139,20 @@ export class WebchatConnection {
     try {
       await this.handle(frame)
     } catch (error) {
-      const code: ErrorCode = isSwitchboardError(error) ? error.code : 'SB_ERR_INTERNAL'
-      if (code === 'SB_ERR_INTERNAL') this.deps.log.error({ err: error, frame: frame.type }, 'web-chat frame failed')
+      // Anything unexpected here is the store failing us: the message was not accepted, so say resend.
+      const code: ErrorCode = isSwitchboardError(error) ? error.code : 'SB_ERR_STORE_UNAVAILABLE'
+      if (!isSwitchboardError(error)) this.deps.log.error({ err: error, frame: frame.type }, 'web-chat frame failed')
       const clientId = 'client_id' in frame ? frame.client_id : undefined
-      this.reject(code, isSwitchboardError(error) ? error.message : 'internal error', { clientId, retryAfterMs: code === 'SB_ERR_INTERNAL' ? undefined : 1000 })
+      this.reject(code, isSwitchboardError(error) ? error.message : 'could not store the message; resend it shortly', { clientId, retryAfterMs: 1000 })
+      // A session that could not be set up is closed rather than left half open.
+      if (frame.type === 'hello' && this.state !== 'ready') this.close(CloseCode.internal, 'session setup failed; reconnect')
     }
   }
 
   private async withinRate(clientId: string | undefined): Promise<boolean> {
     try {
       await this.deps.limiter.consume(this.id)
+      this.violations = 0
       return true
     } catch (limited) {
       const retryAfterMs = (limited as { msBeforeNext?: number }).msBeforeNext ?? 1000
@@ -160,7 +172,8 @@ export class WebchatConnection {
       case 'postback':
         return this.receive(frame.client_id, 'postback', frame.value, frame)
       case 'resume':
-        return this.replay(frame.after_seq)
+        // A client cannot be ahead of what it was sent; a larger number would hide live messages.
+        return this.replay(Math.min(frame.after_seq, this.lastSentSeq))
       case 'history':
         return this.history(frame.limit ?? 50)
       case 'typing':
@@ -208,7 +221,8 @@ export class WebchatConnection {
     const { token, expiresAt } = await deps.tokens.issue({ visitorId: conversation.externalId, conversationId: conversation.id })
     this.tokenIssuedAt = deps.now()
     const lastSeq = await deps.transcript.lastSeq(deps.tenant, conversation.id)
-    this.lastSentSeq = frame.after_seq ?? lastSeq
+    const afterSeq = Math.min(frame.after_seq ?? lastSeq, lastSeq)
+    this.lastSentSeq = afterSeq
     this.send(
       encode.welcome({
         token,
@@ -220,7 +234,7 @@ export class WebchatConnection {
         heartbeatMs: deps.config.heartbeatSeconds * 1000,
       }),
     )
-    await this.replay(frame.after_seq ?? lastSeq)
+    await this.replay(afterSeq)
   }
 
   /** Sends every bot message after `afterSeq`, then whatever arrived live meanwhile, in seq order. */
@@ -233,13 +247,15 @@ export class WebchatConnection {
     }
     this.lastSentSeq = afterSeq
     try {
-      const missed = await deps.transcript.outboundAfter(deps.tenant, this.conversationId, afterSeq)
-      for (const m of missed) {
-        if (m.seq === null || m.seq <= this.lastSentSeq) continue
-        this.lastSentSeq = m.seq
-        this.send(encode.message({ id: m.id, seq: m.seq, text: m.text, parts: m.parts, at: m.createdAt }))
+      for (let page; (page = await deps.transcript.outboundAfter(deps.tenant, this.conversationId, this.lastSentSeq, REPLAY_PAGE)).length > 0; ) {
+        for (const m of page) {
+          if (m.seq === null || m.seq <= this.lastSentSeq) continue
+          this.lastSentSeq = m.seq
+          this.send(encode.message({ id: m.id, seq: m.seq, text: m.text, parts: m.parts, at: m.createdAt }))
+        }
+        await deps.delivery.delivered(page.map((m) => m.id))
+        if (page.length < REPLAY_PAGE) break
       }
-      if (missed.length > 0) await deps.delivery.delivered(missed.map((m) => m.id))
     } finally {
       const buffered = this.pending ?? []
       this.pending = undefined

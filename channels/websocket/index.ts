@@ -39,7 +39,8 @@ export default defineChannel({
     ctx.upgrades.reserved('ws', (request, socket, head) => {
       if (!originAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
         ctx.metrics.framesRejected.inc({ tenant, code: 'SB_ERR_ORIGIN_FORBIDDEN' })
-        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 28\r\n\r\nSB_ERR_ORIGIN_FORBIDDEN\r\n\r\n')
+        const body = 'SB_ERR_ORIGIN_FORBIDDEN\n'
+        socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
         return
       }
       wss.handleUpgrade(request, socket, head, (ws) => new WebchatConnection(ws, deps))

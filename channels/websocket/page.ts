@@ -13,7 +13,11 @@ const scriptSafeJson = (value: unknown) => JSON.stringify(value).replace(/</g, '
 export async function chatPageHandlers(tenant: string, config: WebsocketConfig): Promise<{ page: Middleware; widget: Middleware }> {
   const [template, widget] = await Promise.all([readFile(new URL('chat.html', publicDir), 'utf8'), readFile(new URL('widget.js', publicDir), 'utf8')])
   const pageConfig = scriptSafeJson({ tenant, title: config.title, greeting: config.greeting ?? null, widget: `/t/${tenant}/chat/widget.js` })
-  const base = template.replaceAll('__SB_TITLE__', escapeHtml(config.title)).replaceAll('__SB_TENANT__', encodeURIComponent(tenant)).replaceAll('__SB_CONFIG__', pageConfig)
+  // Function replacements: tenant text must never be read as `$&`-style replacement patterns.
+  const base = template
+    .replaceAll('__SB_TITLE__', () => escapeHtml(config.title))
+    .replaceAll('__SB_TENANT__', () => encodeURIComponent(tenant))
+    .replaceAll('__SB_CONFIG__', () => pageConfig)
   return {
     page: async (ctx) => {
       const nonce = randomBytes(16).toString('base64')

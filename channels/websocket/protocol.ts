@@ -94,6 +94,7 @@ export const CloseCode = {
   goingAway: 1001,
   policy: 1008,
   tooBig: 1009,
+  internal: 1011,
   protocol: 4400,
   unauthorized: 4401,
   helloTimeout: 4408,

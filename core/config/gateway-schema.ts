@@ -42,7 +42,7 @@ export const GatewayConfig = z
       .strict()
       .default({ timeoutMs: 30_000 }),
     /** Signs web-chat session tokens; generated and kept in the data folder when absent. */
-    sessionSecret: secret().optional(),
+    sessionSecret: secret(32).optional(),
   })
   .strict()
 export type GatewayConfig = z.infer<typeof GatewayConfig>

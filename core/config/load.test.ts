@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { testRegistry } from '../../test/harness/gateway.js'
+import { z } from 'zod'
+import { defineChannel, type ChannelPlugin } from '../plugin/channel.js'
 import { loadConfig } from './load.js'
+import { secret } from './secret.js'
 import { formatProblem } from './problems.js'
 
 let dir: string
@@ -62,20 +65,44 @@ plugins:
     expect(problems.find((p) => p.startsWith('tenants/broken.yaml: line'))).toBeDefined()
   })
 
-  it('resolves ${env:…} and ${file:…} secrets, reports missing ones, and redacts secrets wherever config is shown', async () => {
+  it('resolves ${env:…} and ${file:…} secrets in gateway.yaml, reports missing ones, and redacts them wherever config is shown', async () => {
     await write('session.key', 'from-a-file-0123456789abcdef0123456789\n')
     await write('gateway.yaml', 'sessionSecret: ${file:session.key}\nstorage:\n  databaseUrl: ${env:DB_URL}\n')
-    await write('tenants/acme.yaml', 'id: acme\nname: ${env:ACME_NAME:-Acme Corp}\nchannels: [{ id: web, type: websocket }]\n')
+    await write('tenants/acme.yaml', 'id: acme\n')
     const loaded = await load({ DB_URL: 'postgres://u:hunter2@db/x' })
     expect(loaded.problems).toEqual([])
     expect(loaded.gateway.sessionSecret).toBe('from-a-file-0123456789abcdef0123456789')
     expect(loaded.gateway.storage.databaseUrl).toBe('postgres://u:hunter2@db/x')
     expect(JSON.stringify(loaded.gatewayDisplay)).not.toMatch(/hunter2|from-a-file/)
     expect(loaded.gatewayDisplay).toMatchObject({ sessionSecret: '[redacted]', storage: { databaseUrl: '[redacted]' } })
-    expect(loaded.tenants[0]!.name).toBe('Acme Corp')
 
     const missing = await load({})
     expect(missing.problems.map(formatProblem)).toContain('gateway.yaml: storage.databaseUrl: environment variable DB_URL is not set')
+  })
+
+  it('resolves references in a tenant only where the plugin schema marks a secret', async () => {
+    const registry = testRegistry()
+    registry.addChannel(
+      defineChannel({
+        manifest: { kind: 'channel', id: 'vault', label: 'Vault', version: '1', config: z.object({ token: secret(), title: z.string().default('') }).strict(), capabilities: { parts: ['text'] } },
+        start: async () => ({ send: async () => ({ status: 'sent' }) }),
+      }) as unknown as ChannelPlugin,
+    )
+    await write('tenants/acme.yaml', 'id: acme\nchannels: [{ id: v, type: vault, config: { token: "${env:ACME_TOKEN}" } }]\n')
+    const loaded = await loadConfig({ dir, registry, env: { ACME_TOKEN: 't0ps3cret' } })
+    expect(loaded.problems).toEqual([])
+    expect(loaded.tenants[0]!.channels[0]!.config).toEqual({ token: 't0ps3cret', title: '' })
+    expect(JSON.stringify(loaded.tenants[0]!.display)).not.toContain('t0ps3cret')
+
+    await write(
+      'tenants/acme.yaml',
+      'id: acme\nname: ${env:SWITCHBOARD_SESSION_SECRET}\nchannels: [{ id: v, type: vault, config: { token: "${file:../../etc/hostname}", title: "${env:HOME}" } }]\n',
+    )
+    expect((await loadConfig({ dir, registry, env: { HOME: '/root' } })).problems.map(formatProblem)).toEqual([
+      'tenants/acme.yaml: name: secret references (${env:…}, ${file:…}) are only allowed in secret fields',
+      'tenants/acme.yaml: channels[0].config.token: secret file ../../etc/hostname must not leave the config folder',
+      'tenants/acme.yaml: channels[0].config.title: secret references (${env:…}, ${file:…}) are only allowed in secret fields',
+    ])
   })
 
   it('lets environment variables override the file and selects one tenant', async () => {

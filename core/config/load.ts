@@ -8,7 +8,7 @@ import type { ChannelPlugin } from '../plugin/channel.js'
 import type { PluginKind, PluginRegistry } from '../plugin/registry.js'
 import { GatewayConfig } from './gateway-schema.js'
 import { deepFreeze, joinPath, zodProblems, type ConfigProblem } from './problems.js'
-import { redact, resolveSecretRefs } from './secret.js'
+import { redact, resolveSecretFields, resolveSecretRefs, strayReferences, type SecretSources } from './secret.js'
 import { TenantConfig } from './tenant-schema.js'
 
 export interface ResolvedEntry<P> {
@@ -93,16 +93,17 @@ export async function loadTenantFile(options: { dir: string; file: string; regis
   const problems: ConfigProblem[] = []
   const raw = await readYaml(dir, file, problems)
   if (problems.length > 0) return { problems }
-  const secrets = resolveSecretRefs(raw, { env: options.env ?? process.env, baseDir: dir })
-  problems.push(...secrets.problems.map((p) => ({ file, path: p.path, message: p.message })))
-  const envelope = TenantConfig.safeParse(secrets.value)
+  const envelope = TenantConfig.safeParse(raw)
   if (!envelope.success) return { problems: [...problems, ...zodProblems(envelope.error, file)] }
   const config = envelope.data
+  const sources = { env: options.env ?? process.env, baseDir: dir }
+  const { channels: _c, plugins: _p, ...own } = config
+  problems.push(...strayReferences(own, '').map((p) => ({ file, ...p })))
   const expectedId = basename(file, extname(file))
   if (config.id !== expectedId) problems.push({ file, path: 'id', message: `must match the file name ("${expectedId}")` })
 
-  const channels = resolveEntries('channels', config.channels, registry, file, problems, (type) => registry.channel(type))
-  const plugins = resolveEntries('plugins', config.plugins, registry, file, problems, (type) => registry.agent(type))
+  const channels = resolveEntries('channels', config.channels, registry, file, sources, problems, (type) => registry.channel(type))
+  const plugins = resolveEntries('plugins', config.plugins, registry, file, sources, problems, (type) => registry.agent(type))
   checkChannelPaths(config, channels, file, problems)
   checkRequires(plugins, file, problems)
   if (problems.length > 0) return { problems }
@@ -123,6 +124,7 @@ function resolveEntries<P extends ChannelPlugin | AgentPlugin>(
   entries: TenantConfig['channels'],
   registry: PluginRegistry,
   file: string,
+  sources: SecretSources,
   problems: ConfigProblem[],
   find: (type: string) => P | undefined,
 ): ResolvedEntry<P>[] {
@@ -138,7 +140,12 @@ function resolveEntries<P extends ChannelPlugin | AgentPlugin>(
       problems.push({ file, path: `${at}.type`, message: `unknown ${kind === 'channels' ? 'channel' : 'plugin'} type "${entry.type}" (known: ${registry.types(kind).join(', ') || 'none'})` })
       return
     }
-    const parsed = plugin.manifest.config.safeParse(entry.config ?? {})
+    const secrets = resolveSecretFields(plugin.manifest.config, entry.config ?? {}, sources, `${at}.config`)
+    if (secrets.problems.length > 0) {
+      problems.push(...secrets.problems.map((p) => ({ file, ...p })))
+      return
+    }
+    const parsed = plugin.manifest.config.safeParse(secrets.value)
     if (!parsed.success) {
       problems.push(...zodProblems(parsed.error, file, `${at}.config`))
       return

@@ -31,6 +31,7 @@ class RecordingChannel implements ChannelConnection {
 describe.each(engines)('the delivery path on %s', (_name, open) => {
   let t: TestDatabase
   let conversationId: string
+  let stopTenant = () => {}
   const running: DeliveryEngine[] = []
 
   beforeEach(async () => {
@@ -44,12 +45,12 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
   })
 
   /** One "process": an engine over the shared database, with its own pipeline and channel. */
-  const boot = (respond: (text: string) => Promise<Reply | undefined>, channel = new RecordingChannel()) => {
+  const boot = (respond: (text: string) => Promise<Reply | undefined>, channel = new RecordingChannel(), store = new DeliveryStore(t.db)) => {
     const config = GatewayConfig.parse({})
-    const store = new DeliveryStore(t.db)
     const engine = new DeliveryEngine(store, new TranscriptRepository(t.db), new KeyedSerialQueue(), new Metrics({ defaultMetrics: false }), silent, systemClock, config)
     const pipeline = new Pipeline([{ id: 'bot', respond: (turn) => respond(turn.activity.text) }])
     const scope = new AbortController()
+    stopTenant = () => scope.abort(new Error('tenant stopped'))
     engine.attach((tenant) =>
       tenant === 'acme'
         ? { pipeline, log: silent, locale: 'en', signal: scope.signal, channel: () => ({ type: 'test', capabilities: { parts: ['text'], maxTextLength: 50 }, connection: channel }) }
@@ -161,6 +162,51 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     expect(channel.sent.map((d) => d.text).join(' ')).toMatch(/^Sorry, something went wrong on our side\. Please try again/)
     const [turn] = await new TranscriptRepository(t.db).history('acme', conversationId)
     expect(turn!.annotations).toMatchObject({ error: 'SB_ERR_TURN_FAILED' })
+  })
+
+  it('tries a turn again when its commit fails, instead of leaving an acknowledged message unanswered', async () => {
+    class FlakyStore extends DeliveryStore {
+      failures = 1
+      override async commitTurn(commit: Parameters<DeliveryStore['commitTurn']>[0]) {
+        if (this.failures-- > 0) throw new Error('connection reset')
+        return super.commitTurn(commit)
+      }
+    }
+    const { engine, channel } = boot(echo, new RecordingChannel(), new FlakyStore(t.db))
+    expect(await engine.receive(message('1', 'still there?'))).toMatchObject({ status: 'accepted' })
+    await until(() => channel.sent.length === 1)
+    expect(channel.sent[0]).toMatchObject({ seq: 1, text: 'echo: still there?' })
+  })
+
+  it('leaves a turn interrupted by a stop pending for the next start, without an apology', async () => {
+    const first = boot(() => new Promise(() => {}))
+    await first.engine.receive(message('1', 'slow question'))
+    await new Promise((r) => setTimeout(r, 50))
+    const closing = first.engine.close(50)
+    stopTenant()
+    await closing
+    expect(first.channel.sent).toEqual([])
+    running.splice(running.indexOf(first.engine), 1)
+
+    const second = boot(echo)
+    expect(await second.engine.recover()).toMatchObject({ turns: 1 })
+    await until(() => second.channel.sent.length === 1)
+    expect(second.channel.sent[0]!.text).toBe('echo: slow question')
+  })
+
+  it('re-arms a reply that was waiting out a Retry-After when the process stopped', async () => {
+    const channel = new RecordingChannel()
+    channel.outcomes = [{ status: 'retry', afterMs: 200, error: '429' }]
+    const first = boot(echo, channel)
+    await first.engine.receive(message('1', 'later'))
+    await until(() => channel.sent.length === 1)
+    await first.engine.close(100)
+    running.splice(running.indexOf(first.engine), 1)
+
+    const second = boot(echo)
+    expect(await second.engine.recover()).toEqual({ turns: 0, replies: 1 })
+    await until(() => second.channel.sent.length === 1)
+    expect(second.channel.sent[0]).toMatchObject({ text: 'echo: later', attempt: 2 })
   })
 
   it('refuses new messages once closing, so the client keeps them and resends', async () => {

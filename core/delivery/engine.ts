@@ -49,6 +49,11 @@ export class DeliveryEngine {
   readonly #timers = new Set<NodeJS.Timeout>()
   /** Conversations waiting out a Retry-After: nothing of theirs may overtake the reply that waits. */
   readonly #waiting = new Set<string>()
+  /** Turns queued or running here, and how often each was retried in this process. */
+  readonly #active = new Set<string>()
+  readonly #attempts = new Map<string, number>()
+  /** Outbox ids being sent right now. */
+  readonly #handled = new Set<string>()
   #directory: TenantDirectory = () => undefined
   #closing = false
 
@@ -86,6 +91,10 @@ export class DeliveryEngine {
     this.metrics.messages.inc({ tenant: activity.tenant, channel: activity.channel, direction: 'in', outcome: result.status })
     if (result.status === 'duplicate') {
       this.metrics.inboxDuplicates.inc({ tenant: activity.tenant, channel: activity.channel })
+      // Accepted earlier but stranded (its turn failed and nothing here is working on it): try again.
+      if (!result.done && !this.#active.has(result.turnId)) {
+        this.#schedule({ ...record, turnId: result.turnId, messageId: result.messageId })
+      }
       return result
     }
     this.#schedule(record)
@@ -99,24 +108,27 @@ export class DeliveryEngine {
 
   /** Replays what a crash or restart interrupted: pending turns, then pending replies. */
   async recover(): Promise<{ turns: number; replies: number }> {
-    const pending = await this.store.pendingTurns()
     let turns = 0
-    for (const record of pending) {
-      if (record.attempts > this.config.inbox.maxAttempts) {
-        this.log.error({ tenant: record.tenant, turn: record.turnId }, 'turn failed on every attempt; set aside as failed')
-        await this.store.failTurn(record)
-        continue
+    for (let after: string | undefined, page; (page = await this.store.pendingTurns(after)).length > 0; after = page.at(-1)!.turnId) {
+      for (const record of page) {
+        if (record.attempts > this.config.inbox.maxAttempts) {
+          this.log.error({ tenant: record.tenant, turn: record.turnId }, 'turn failed on every attempt; set aside as failed')
+          await this.store.failTurn(record)
+          continue
+        }
+        record.activity = { ...record.activity, at: new Date(record.activity.at) }
+        this.#schedule(record)
+        turns++
       }
-      record.activity = { ...record.activity, at: new Date(record.activity.at) }
-      this.#schedule(record)
-      turns++
     }
-    const replies = await this.store.pendingOutbox()
-    for (const conversation of new Set(replies.map((r) => `${r.tenant}\u0000${r.conversationId}`))) {
-      const [tenant, conversationId] = conversation.split('\u0000') as [string, string]
-      this.#flushConversation(tenant, conversationId)
+    let replies = 0
+    for (const backlog of await this.store.outboxBacklog()) {
+      replies += backlog.pending
+      const wait = backlog.dueAt.getTime() - this.clock.now()
+      if (wait > 0) this.#retryLater(backlog.tenant, backlog.conversationId, wait)
+      else this.#flushConversation(backlog.tenant, backlog.conversationId)
     }
-    return { turns, replies: replies.length }
+    return { turns, replies }
   }
 
   /** Stops accepting, waits (bounded) for running turns and sends, and flushes queued writes. */
@@ -131,27 +143,57 @@ export class DeliveryEngine {
   }
 
   #schedule(record: InboundRecord): void {
-    void this.turns.run(`${record.tenant}:${record.conversationId}`, () => this.#runTurn(record))
+    this.#active.add(record.turnId)
+    void this.turns.run(`${record.tenant}:${record.conversationId}`, async () => {
+      const finished = await this.#runTurn(record).catch((error) => {
+        this.log.error({ err: error, tenant: record.tenant, turn: record.turnId }, 'turn could not be completed; it stays pending')
+        return false
+      })
+      if (finished) {
+        this.#active.delete(record.turnId)
+        this.#attempts.delete(record.turnId)
+      } else this.#retryTurn(record)
+    })
   }
 
-  async #runTurn(record: InboundRecord): Promise<void> {
+  /** A turn that could not be completed stays pending in the inbox and is tried again, with backoff. */
+  #retryTurn(record: InboundRecord): void {
+    const attempt = (this.#attempts.get(record.turnId) ?? 0) + 1
+    this.#seqs.delete(`${record.tenant}:${record.conversationId}`)
+    if (this.#closing || attempt > this.config.inbox.maxAttempts) {
+      // Left pending: the next start picks it up again (and sets it aside after maxAttempts there).
+      this.#active.delete(record.turnId)
+      this.#attempts.delete(record.turnId)
+      return
+    }
+    this.#attempts.set(record.turnId, attempt)
+    this.#later(Math.min(30_000, 500 * 2 ** attempt), () => this.#schedule(record))
+  }
+
+  /** Runs one turn to its commit; false when it must be tried again (it is still pending). */
+  async #runTurn(record: InboundRecord): Promise<boolean> {
     const { activity } = record
     const target = this.#directory(record.tenant)
     const channel = target?.channel(record.instance)
     if (!target || !channel) {
-      // The tenant or instance is gone (removed or reloading); the turn stays pending for later.
       this.log.warn({ tenant: record.tenant, instance: record.instance, turn: record.turnId }, 'no running channel for a pending turn')
-      return
+      return false
     }
     const started = performance.now()
     const log = target.log.child({ turn: record.turnId, channel: activity.channel, conversation: record.conversationId })
-    const signal = AbortSignal.any([target.signal, AbortSignal.timeout(this.config.turns.timeoutMs)])
+    const timeout = AbortSignal.timeout(this.config.turns.timeoutMs)
+    const signal = AbortSignal.any([target.signal, timeout])
     const turn = createTurn({ id: record.turnId, activity, log, signal })
     channel.connection.typing?.(record.conversationId, true)
     let replies: Reply[]
     try {
       replies = await untilAborted(target.pipeline.run(turn), signal)
     } catch (error) {
+      if (!timeout.aborted && (target.signal.aborted || this.#closing)) {
+        // Stopped by a shutdown or reload, not by its own failure: it reruns, nobody gets an apology.
+        log.info('turn interrupted by a stop; it stays pending')
+        return false
+      }
       this.metrics.turnErrors.inc({ tenant: record.tenant, channel: activity.channel })
       log.error({ err: error }, 'turn failed; answering with an apology')
       turn.annotations.error = isSwitchboardError(error) ? error.code : 'SB_ERR_TURN_FAILED'
@@ -159,6 +201,7 @@ export class DeliveryEngine {
     } finally {
       channel.connection.typing?.(record.conversationId, false)
     }
+    const seqKey = `${record.tenant}:${record.conversationId}`
     let seq = await this.#lastSeq(record.tenant, record.conversationId)
     const now = new Date(this.clock.now())
     const messages: OutboundMessage[] = renderReplies(replies, channel.capabilities).map((parts) => ({
@@ -168,30 +211,24 @@ export class DeliveryEngine {
       text: plainText(parts),
       createdAt: now,
     }))
-    try {
-      await this.store.commitTurn({
-        inbox: record,
-        tenant: record.tenant,
-        conversationId: record.conversationId,
-        instance: record.instance,
-        turnId: record.turnId,
-        inboundMessageId: record.messageId,
-        botId: BOT_ID,
-        annotations: turn.annotations,
-        replies: messages,
-      })
-    } catch (error) {
-      // Not committed: the inbox row stays pending and the turn reruns after a restart.
-      this.#seqs.delete(`${record.tenant}:${record.conversationId}`)
-      log.error({ err: error }, 'could not commit turn')
-      return
-    }
-    this.#seqs.set(`${record.tenant}:${record.conversationId}`, seq)
+    await this.store.commitTurn({
+      inbox: record,
+      tenant: record.tenant,
+      conversationId: record.conversationId,
+      instance: record.instance,
+      turnId: record.turnId,
+      inboundMessageId: record.messageId,
+      botId: BOT_ID,
+      annotations: turn.annotations,
+      replies: messages,
+    })
+    this.#seqs.set(seqKey, seq)
     this.metrics.turnDuration.observe({ tenant: record.tenant, channel: activity.channel }, (performance.now() - started) / 1000)
     if (messages.length > 0) {
       const items = messages.map((m) => toItem(record, m))
-      void this.#sends.run(`${record.tenant}:${record.conversationId}`, () => this.#send(items, channel))
+      void this.#sends.run(seqKey, () => this.#send(items, channel))
     }
+    return true
   }
 
   async #lastSeq(tenant: string, conversationId: string): Promise<number> {
@@ -218,6 +255,9 @@ export class DeliveryEngine {
     for (const item of items) {
       // Still pending in the outbox; the flush after the wait sends it in order.
       if (this.#waiting.has(`${item.tenant}:${item.conversationId}`)) return
+      // A flush and the turn's own send can both hold the same reply; only the first sends it.
+      if (this.#handled.has(item.id)) continue
+      this.#handled.add(item.id)
       const delivery: OutboundDelivery = {
         id: item.id,
         seq: item.seq,
@@ -237,9 +277,13 @@ export class DeliveryEngine {
       }
       this.metrics.messages.inc({ ...labels, outcome: outcome.status })
       if (outcome.status === 'sent') {
-        void this.store.markSent(item.id).catch((error) => this.log.error({ err: error, outbox: item.id }, 'could not mark reply sent'))
+        void this.store
+          .markSent(item.id)
+          .catch((error) => this.log.error({ err: error, outbox: item.id }, 'could not mark reply sent'))
+          .finally(() => this.#handled.delete(item.id))
         continue
       }
+      this.#handled.delete(item.id)
       if (outcome.status === 'deferred') {
         // Parked, not pending: the visitor gets it by resuming, and the backlog alert stays meaningful.
         await this.store.markAttempt(item.id, { status: 'parked', error: 'no connected recipient' })
@@ -256,13 +300,19 @@ export class DeliveryEngine {
   }
 
   #retryLater(tenant: string, conversationId: string, afterMs: number): void {
-    if (this.#closing) return
     const key = `${tenant}:${conversationId}`
     this.#waiting.add(key)
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer)
+    this.#later(afterMs, () => {
       this.#waiting.delete(key)
       this.#flushConversation(tenant, conversationId)
+    })
+  }
+
+  #later(afterMs: number, task: () => void): void {
+    if (this.#closing) return
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer)
+      task()
     }, afterMs)
     timer.unref()
     this.#timers.add(timer)

@@ -124,6 +124,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const app = createHttpApp({ routes, metrics, log, health, trustProxy: gateway.server.trustProxy })
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 }, app.callback())
     server.on('upgrade', (request, socket, head) => {
+      // Node drops its own error handler once a socket is upgraded; a reset here must not crash us.
+      socket.on('error', () => socket.destroy())
       const match = /^\/t\/([^/?]+)\/([^/?]+)\/?(?:\?.*)?$/.exec(request.url ?? '')
       const handler = match && routes.upgrade(match[1]!, match[2]!)
       if (!handler || delivery.closing) {

@@ -56,7 +56,15 @@ export class BatchQueue<I, O> {
       const results = await this.run(batch.map((w) => w.item))
       batch.forEach((w, i) => w.resolve(results[i] as O))
     } catch (error) {
-      for (const w of batch) w.reject(error)
+      if (batch.length === 1) return batch[0]!.reject(error)
+      // One bad item must not fail its neighbours: try each alone, so only its caller sees the error.
+      for (const w of batch) {
+        try {
+          w.resolve((await this.run([w.item]))[0] as O)
+        } catch (single) {
+          w.reject(single)
+        }
+      }
     }
   }
 }

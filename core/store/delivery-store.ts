@@ -91,14 +91,15 @@ export class DeliveryStore {
   }
 
   /** Accepted turns that never completed, oldest first: replayed when the gateway starts. */
-  async pendingTurns(limit = 1000): Promise<(InboundRecord & { attempts: number })[]> {
+  async pendingTurns(afterTurnId?: string, limit = 500): Promise<(InboundRecord & { attempts: number })[]> {
     const rows = await this.db.query<InboundRecord & { attempts: number }>(
       `UPDATE inbox SET attempts = attempts + 1
        WHERE (tenant_id, instance, platform_msg_id) IN (
-         SELECT tenant_id, instance, platform_msg_id FROM inbox WHERE status = 'pending' ORDER BY turn_id LIMIT $1)
+         SELECT tenant_id, instance, platform_msg_id FROM inbox
+         WHERE status = 'pending' AND ($2::text IS NULL OR turn_id > $2) ORDER BY turn_id LIMIT $1)
        RETURNING tenant_id AS tenant, instance, platform_msg_id AS "platformMsgId", conversation_id AS "conversationId",
          turn_id AS "turnId", message_id AS "messageId", activity, received_at AS "receivedAt", attempts`,
-      [limit],
+      [limit, afterTurnId ?? null],
     )
     return rows.sort((a, b) => (a.turnId < b.turnId ? -1 : 1))
   }
@@ -123,6 +124,14 @@ export class DeliveryStore {
          AND ($3::text IS NULL OR o.conversation_id = $3) AND ($4::timestamptz IS NULL OR o.next_attempt_at <= $4)
        ORDER BY o.conversation_id, o.seq LIMIT $5`,
       [filter.tenant ?? null, filter.instance ?? null, filter.conversationId ?? null, filter.dueBefore ?? null, limit],
+    )
+  }
+
+  /** Conversations with replies waiting, and when the earliest of them is due. */
+  outboxBacklog(): Promise<{ tenant: string; conversationId: string; pending: number; dueAt: Date }[]> {
+    return this.db.query(
+      `SELECT tenant_id AS tenant, conversation_id AS "conversationId", count(*)::int AS pending, min(next_attempt_at) AS "dueAt"
+       FROM outbox WHERE status = 'pending' GROUP BY tenant_id, conversation_id`,
     )
   }
 

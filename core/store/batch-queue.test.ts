@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest'
+import { BatchQueue } from './batch-queue.js'
+
+describe('BatchQueue', () => {
+  it('hands concurrent pushes to one run and gives each caller its own result', async () => {
+    const runs: number[][] = []
+    const queue = new BatchQueue<number, number>(async (items) => (runs.push(items), items.map((i) => i * 10)))
+    expect(await Promise.all([1, 2, 3].map((i) => queue.push(i)))).toEqual([10, 20, 30])
+    expect(runs).toEqual([[1, 2, 3]])
+  })
+
+  it('fails only the caller whose item is bad, not its neighbours in the batch', async () => {
+    const queue = new BatchQueue<number, number>(async (items) => {
+      if (items.includes(13)) throw new Error('unlucky')
+      return items
+    })
+    const results = await Promise.allSettled([12, 13, 14].map((i) => queue.push(i)))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+  })
+
+  it('drains everything pushed before', async () => {
+    const done: number[] = []
+    const queue = new BatchQueue<number, void>(async (items) => items.map((i) => void done.push(i)))
+    void queue.push(1)
+    void queue.push(2)
+    await queue.drain()
+    expect(done).toEqual([1, 2])
+  })
+})
