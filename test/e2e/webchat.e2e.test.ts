@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -184,6 +185,19 @@ describe('bad input', () => {
 
     await neighbour.say('How long does shipping take?')
     expect((await neighbour.reply()).text).toMatch(/business days/)
+  })
+
+  it('survives clients that reset the connection while an upgrade is being refused', async () => {
+    for (const [path, origin] of [['/t/nope/ws', ''], ['/t/demo/ws', 'https://evil.example']] as const) {
+      for (let i = 0; i < 5; i++) {
+        const socket = connect(gw.port, '127.0.0.1')
+        await new Promise((r) => socket.once('connect', r))
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${origin ? `Origin: ${origin}\r\n` : ''}\r\n`)
+        socket.resetAndDestroy()
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100))
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200)
   })
 
   it('answers unknown paths with one 404 that reveals nothing', async () => {
