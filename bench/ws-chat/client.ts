@@ -31,7 +31,9 @@ interface Sock {
   acksFlaggedDuplicate: number
 }
 
-const send = (event: ClientEvent) => process.send?.(event)
+const send = (event: ClientEvent): void => {
+  process.send?.(event)
+}
 const sockets: Sock[] = []
 let closing = false
 let socketsLost = 0
@@ -50,8 +52,12 @@ process.on('message', (request: ClientRequest) => {
 send({ type: 'ready', pid: process.pid })
 
 async function handle(request: ClientRequest): Promise<void> {
-  if (request.cmd === 'open') return send({ type: 'opened', result: await openAll(request) })
-  if (request.cmd === 'load') return send({ type: 'loaded', result: await runLoad(request) })
+  if (request.cmd === 'open') send({ type: 'opened', result: await openAll(request) })
+  else if (request.cmd === 'load') send({ type: 'loaded', result: await runLoad(request) })
+  else close()
+}
+
+function close(): void {
   closing = true
   for (const sock of sockets) sock.ws.terminate()
   send({ type: 'closed' })
@@ -59,9 +65,13 @@ async function handle(request: ClientRequest): Promise<void> {
 
 // ---- phase 1: open and hold ----
 
-/** Opens in batches (each waits for the previous one) so the listen backlog never overflows. */
+/**
+ * Opens in batches (each waits for the previous one) so the listen backlog never overflows. May be
+ * asked more than once; the result counts this call's sockets only.
+ */
 async function openAll(request: OpenRequest): Promise<OpenResult> {
   const failures: Record<string, number> = {}
+  const heldBefore = sockets.length
   const started = performance.now()
   for (let opened = 0; opened < request.sockets; opened += request.batch) {
     const size = Math.min(request.batch, request.sockets - opened)
@@ -72,7 +82,7 @@ async function openAll(request: OpenRequest): Promise<OpenResult> {
     }
   }
   const failed = Object.values(failures).reduce((a, b) => a + b, 0)
-  return { held: sockets.length, failed, failures, seconds: (performance.now() - started) / 1000 }
+  return { held: sockets.length - heldBefore, failed, failures, seconds: (performance.now() - started) / 1000 }
 }
 
 /** Resolves with the held socket, or with why it could not be opened. */
@@ -149,6 +159,11 @@ interface LoadState {
   late: number
   errorFrames: Record<string, number>
   active: Set<Sock>
+  /** A round trip finished: record it (inside the window) and send the next message. */
+  complete(sock: Sock, latencyMs: number): void
+  /** The gateway refused a message with an error frame: go on after a short back-off. */
+  rejected(sock: Sock): void
+  /** Swap a lost or timed-out socket for a spare one. */
   replace(sock: Sock): void
 }
 
@@ -170,6 +185,16 @@ async function runLoad(request: LoadRequest): Promise<LoadResult> {
     late: 0,
     errorFrames: {},
     active: chosen,
+    complete(sock, latencyMs) {
+      if (state.phase === 'measure') {
+        state.completed++
+        state.histogram.record(latencyMs * 1000)
+      }
+      sendNext(sock)
+    },
+    rejected(sock) {
+      setTimeout(() => sendNext(sock), 10)
+    },
     replace(sock) {
       state.active.delete(sock)
       const spare = spares.pop()
@@ -190,18 +215,6 @@ async function runLoad(request: LoadRequest): Promise<LoadResult> {
     sock.sent++
     sock.ws.send(frame)
   }
-  onComplete = (sock, latencyMs) => {
-    if (state.phase === 'measure') {
-      state.completed++
-      state.histogram.record(latencyMs * 1000)
-    }
-    sendNext(sock)
-  }
-  onRejected = (sock) => {
-    // The gateway refused this message (the error frame is counted); back off briefly, then go on.
-    setTimeout(() => sendNext(sock), 10)
-  }
-
   // One sweep for all timeouts instead of a timer per message.
   const sweep = setInterval(() => {
     const now = performance.now()
@@ -261,9 +274,6 @@ async function runLoad(request: LoadRequest): Promise<LoadResult> {
   }
 }
 
-let onComplete: (sock: Sock, latencyMs: number) => void = () => {}
-let onRejected: (sock: Sock) => void = () => {}
-
 function onFrame(sock: Sock, text: string): void {
   const now = performance.now()
   if (sock.target === 'echo') {
@@ -272,7 +282,7 @@ function onFrame(sock: Sock, text: string): void {
     if (!inflight) return // counted as a duplicate by the per-socket totals
     if (text !== inflight.frame) sock.wrong++
     sock.inflight = undefined
-    return onComplete(sock, now - inflight.sentAt)
+    return load?.complete(sock, now - inflight.sentAt)
   }
   // Every gateway frame starts with its type, so typing frames (2 per turn) skip JSON.parse.
   const type = frameType(text)
@@ -297,7 +307,7 @@ function onFrame(sock: Sock, text: string): void {
     }
     if (message.text !== inflight.expected) sock.wrong++
     sock.inflight = undefined
-    return onComplete(sock, now - inflight.sentAt)
+    return load?.complete(sock, now - inflight.sentAt)
   }
   const frame = JSON.parse(text) as { type: string; code?: string; client_id?: string }
   const key = frame.code ?? `frame ${frame.type}`
@@ -306,7 +316,7 @@ function onFrame(sock: Sock, text: string): void {
     sock.inflight = undefined
     sock.rejected++
     sock.unacked?.delete(frame.client_id)
-    onRejected(sock)
+    load?.rejected(sock)
   }
 }
 

@@ -2,9 +2,12 @@
 import 'reflect-metadata'
 import { builtinChannels } from '../../channels/index.js'
 import { startGateway } from '../../core/gateway/gateway.js'
+import { Tokens } from '../../core/di/tokens.js'
 import { PluginRegistry } from '../../core/plugin/registry.js'
 import { builtinAgents } from '../../plugins/index.js'
-import { failed, report, serveControl } from './server-control.js'
+import { failed, report, serveControl, type Diagnostics } from './server-control.js'
+import { traceQueries } from './sql-stats.js'
+import { stubQueries } from './stub-db.js'
 
 /**
  * The real gateway, the way `switchboard start` runs it: config folder → stores → tenants → HTTP
@@ -29,7 +32,18 @@ try {
       ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
     },
   })
-  serveControl(() => gateway.close())
+  const db = gateway.container.resolve(Tokens.Database)
+  if (process.env.BENCH_STUB_DB) stubQueries(db)
+  let diagnostics: Diagnostics = {}
+  if (process.env.BENCH_SQL_STATS) {
+    const trace = traceQueries(db)
+    let window: ReturnType<typeof trace.snapshot> = []
+    diagnostics = {
+      onWindow: (edge) => (edge === 'start' ? trace.reset() : (window = trace.snapshot())),
+      stats: () => ({ sql: window }),
+    }
+  }
+  serveControl(() => gateway.close(), diagnostics)
   report({ type: 'ready', port: gateway.port, pid: process.pid, path: `/t/${tenant}/ws` })
 } catch (error) {
   failed(error)

@@ -11,13 +11,21 @@ export interface FaqCase {
   answer: string
 }
 
-export type ServerRequest = { cmd: 'gc' } | { cmd: 'profile-start' } | { cmd: 'profile-stop'; file: string } | { cmd: 'stop' }
+export type ServerRequest =
+  | { cmd: 'gc' }
+  | { cmd: 'profile-start' }
+  | { cmd: 'profile-stop'; file: string }
+  /** The client's measured window opens or closes (diagnostics reset or snapshot on it). */
+  | { cmd: 'window'; edge: 'start' | 'end' }
+  | { cmd: 'stats' }
+  | { cmd: 'stop' }
 
 export type ServerEvent =
   | { type: 'ready'; port: number; pid: number; path: string }
   | { type: 'memory'; usage: NodeJS.MemoryUsage; gc: boolean }
   | { type: 'profile-started' }
   | { type: 'profile-stopped'; file: string }
+  | { type: 'stats'; stats: unknown }
   | { type: 'fatal'; message: string }
 
 export interface OpenRequest {
@@ -41,6 +49,7 @@ export interface LoadRequest {
 export type ClientRequest = OpenRequest | LoadRequest | { cmd: 'close' }
 
 export interface OpenResult {
+  /** Sockets this request opened (the client keeps those of earlier requests too). */
   held: number
   failed: number
   /** Failure reason → count (e.g. `ECONNRESET`, `timeout`, `closed 1006`). */

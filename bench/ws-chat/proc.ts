@@ -64,12 +64,15 @@ export function ticksBetween(before: Map<number, number>, after: Map<number, num
   return total
 }
 
-/** Busy and total ticks of the whole machine (all cores), from /proc/stat. */
-export function machineTicks(): { busy: number; total: number } {
+/**
+ * Busy and total ticks of the whole machine (all cores), from /proc/stat. Softirq is split out:
+ * loopback TCP is processed there and is not charged to any process.
+ */
+export function machineTicks(): { busy: number; total: number; softirq: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[]
   const busy = user! + nice! + system! + irq! + softirq! + steal!
-  return { busy, total: busy + idle! + iowait! }
+  return { busy, total: busy + idle! + iowait!, softirq: softirq! }
 }
 
 export function openFileLimit(): { soft: number; hard: number } {

@@ -11,7 +11,13 @@ export function report(event: ServerEvent): void {
   process.send?.(event)
 }
 
-export function serveControl(stop: () => Promise<void>): void {
+export interface Diagnostics {
+  onWindow?(edge: 'start' | 'end'): void
+  /** Whatever the server measured about itself during the window (JSON). */
+  stats?(): unknown
+}
+
+export function serveControl(stop: () => Promise<void>, diagnostics: Diagnostics = {}): void {
   // The orchestrator is gone (killed, crashed): nothing will ever stop us, so stop now.
   process.on('disconnect', () => process.exit(0))
   let session: Session | undefined
@@ -24,6 +30,7 @@ export function serveControl(stop: () => Promise<void>): void {
       case 'gc': {
         const gc = (globalThis as { gc?: () => void }).gc
         // Twice, a tick apart: the first pass can leave finalizer-held garbage for the second.
+        // (The 'last-resort' flavour was tried: it made PGlite's baseline swing by hundreds of MiB.)
         gc?.()
         await new Promise((r) => setImmediate(r))
         gc?.()
@@ -44,6 +51,10 @@ export function serveControl(stop: () => Promise<void>): void {
         await writeFile(message.file, JSON.stringify(profile))
         return report({ type: 'profile-stopped', file: message.file })
       }
+      case 'window':
+        return diagnostics.onWindow?.(message.edge)
+      case 'stats':
+        return report({ type: 'stats', stats: diagnostics.stats?.() ?? null })
       case 'stop':
         await stop()
         process.exit(0)

@@ -1,0 +1,29 @@
+import type { Database } from '../../core/store/database.js'
+
+/**
+ * Diagnostic (`--stub-db`): answers the web-chat hot path's statements from memory, so a run
+ * measures the gateway without any database cost — what is left is sockets, protocol, pipeline,
+ * batching and JSON. Nothing is stored: every guarantee that needs the store is off, which is why
+ * this is a separate, clearly labelled row and never the real benchmark.
+ *
+ * The parameters are still serialized by the repositories (that cost stays, as it would with any
+ * database); statements this stub does not know go to the real database.
+ */
+export function stubQueries(db: Database): void {
+  const real = db.query.bind(db)
+  const stub = async (text: string, params: readonly unknown[] = []): Promise<unknown[]> => {
+    if (text.includes('INSERT INTO conversations')) {
+      const [id, tenant, channel, instance, externalId, userId, userName, locale] = params as (string | null)[]
+      const now = new Date()
+      return [{ id, tenant, channel, instance, externalId, userId, userName, locale, status: 'open', createdAt: now, lastActivityAt: now }]
+    }
+    if (text.includes('max(seq) AS last')) return [{ last: null }]
+    // accept: every record is new; the inbox INSERT returns its turn_id.
+    if (text.includes('INSERT INTO inbox')) return [...String(params[0]).matchAll(/"turn_id":"([^"]+)"/g)].map((m) => ({ turn_id: m[1] }))
+    // commit (transcript + outbox + inbox done) and "mark sent" return nothing.
+    if (text.includes('INSERT INTO outbox') || text.startsWith('UPDATE outbox')) return []
+    if (text.includes('AND seq > $3')) return []
+    return real(text, params)
+  }
+  ;(db as { query: unknown }).query = stub
+}
