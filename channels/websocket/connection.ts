@@ -220,7 +220,7 @@ export class WebchatConnection {
     evicted?.close(CloseCode.replaced, 'replaced by a newer socket')
     const { token, expiresAt } = await deps.tokens.issue({ visitorId: conversation.externalId, conversationId: conversation.id })
     this.tokenIssuedAt = deps.now()
-    const lastSeq = await deps.transcript.lastSeq(deps.tenant, conversation.id)
+    const lastSeq = conversation.created ? 0 : await deps.transcript.lastSeq(deps.tenant, conversation.id)
     const afterSeq = Math.min(frame.after_seq ?? lastSeq, lastSeq)
     this.lastSentSeq = afterSeq
     this.send(

@@ -38,9 +38,13 @@ export const GatewayConfig = z
       .strict()
       .default({ retentionHours: 48, maxAttempts: 3 }),
     turns: z
-      .object({ timeoutMs: z.number().int().min(100).default(30_000) })
+      .object({
+        timeoutMs: z.number().int().min(100).default(30_000),
+        /** A typing indicator is shown once a turn has run this long. */
+        typingDelayMs: z.number().int().min(0).default(300),
+      })
       .strict()
-      .default({ timeoutMs: 30_000 }),
+      .default({ timeoutMs: 30_000, typingDelayMs: 300 }),
     /** Signs web-chat session tokens; generated and kept in the data folder when absent. */
     sessionSecret: secret(32).optional(),
   })

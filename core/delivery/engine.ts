@@ -181,15 +181,29 @@ export class DeliveryEngine {
     }
     const started = performance.now()
     const log = target.log.child({ turn: record.turnId, channel: activity.channel, conversation: record.conversationId })
-    const timeout = AbortSignal.timeout(this.config.turns.timeoutMs)
-    const signal = AbortSignal.any([target.signal, timeout])
-    const turn = createTurn({ id: record.turnId, activity, log, signal })
-    channel.connection.typing?.(record.conversationId, true)
+    // One controller per turn, both timers cleared when it ends: AbortSignal.any() on the
+    // long-lived tenant signal keeps every derived signal alive on Node 20 (nodejs/node#55351).
+    const controller = new AbortController()
+    let timedOut = false
+    const deadline = setTimeout(() => {
+      timedOut = true
+      controller.abort(new Error(`turn exceeded ${this.config.turns.timeoutMs} ms`))
+    }, this.config.turns.timeoutMs)
+    const stopTurn = () => controller.abort(target.signal.reason)
+    target.signal.addEventListener('abort', stopTurn, { once: true })
+    const turn = createTurn({ id: record.turnId, activity, log, signal: controller.signal })
+    // Typing only for turns slow enough for a person to notice; fast answers need no indicator.
+    let typing = false
+    const showTyping = () => {
+      typing = true
+      channel.connection.typing?.(record.conversationId, true)
+    }
+    const typingTimer = this.config.turns.typingDelayMs > 0 ? setTimeout(showTyping, this.config.turns.typingDelayMs) : (showTyping(), undefined)
     let replies: Reply[]
     try {
-      replies = await untilAborted(target.pipeline.run(turn), signal)
+      replies = await untilAborted(target.pipeline.run(turn), controller.signal)
     } catch (error) {
-      if (!timeout.aborted && (target.signal.aborted || this.#closing)) {
+      if (!timedOut && (target.signal.aborted || this.#closing)) {
         // Stopped by a shutdown or reload, not by its own failure: it reruns, nobody gets an apology.
         log.info('turn interrupted by a stop; it stays pending')
         return false
@@ -199,7 +213,10 @@ export class DeliveryEngine {
       turn.annotations.error = isSwitchboardError(error) ? error.code : 'SB_ERR_TURN_FAILED'
       replies = [apologyReply(activity.locale ?? target.locale)]
     } finally {
-      channel.connection.typing?.(record.conversationId, false)
+      clearTimeout(deadline)
+      clearTimeout(typingTimer)
+      target.signal.removeEventListener('abort', stopTurn)
+      if (typing) channel.connection.typing?.(record.conversationId, false)
     }
     const seqKey = `${record.tenant}:${record.conversationId}`
     let seq = await this.#lastSeq(record.tenant, record.conversationId)

@@ -18,6 +18,26 @@ describe('BatchQueue', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
   })
 
+  it('writes several batches at once when allowed, so one round trip does not hold back the next', async () => {
+    let inFlight = 0
+    let most = 0
+    const queue = new BatchQueue<number, number>(
+      async (items) => {
+        most = Math.max(most, ++inFlight)
+        await new Promise((r) => setTimeout(r, 20))
+        inFlight--
+        return items
+      },
+      { concurrency: 3 },
+    )
+    const first = queue.push(1)
+    await new Promise((r) => setImmediate(r))
+    const rest = [2, 3].map((i) => queue.push(i))
+    expect(await Promise.all([first, ...rest])).toEqual([1, 2, 3])
+    expect(most).toBe(2)
+    await queue.drain()
+  })
+
   it('drains everything pushed before', async () => {
     const done: number[] = []
     const queue = new BatchQueue<number, void>(async (items) => items.map((i) => void done.push(i)))

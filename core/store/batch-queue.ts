@@ -12,12 +12,17 @@ interface Waiting<I, O> {
  */
 export class BatchQueue<I, O> {
   #waiting: Waiting<I, O>[] = []
-  #flushing: Promise<void> | undefined
+  #inFlight = 0
+  #idle: (() => void)[] = []
   #scheduled = false
 
+  /**
+   * @param concurrency batches written at once: 1 for a single connection (PGlite); a few for a
+   * pool, so one batch's round trip does not hold back the next.
+   */
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
-    private readonly maxBatch = 500,
+    private readonly options: { maxBatch?: number; concurrency?: number } = {},
   ) {}
 
   push(item: I): Promise<O> {
@@ -32,26 +37,33 @@ export class BatchQueue<I, O> {
   }
 
   /** Resolves once everything pushed so far has been written. */
-  async drain(): Promise<void> {
-    while (this.#waiting.length > 0 || this.#flushing || this.#scheduled) {
-      await (this.#flushing ?? new Promise((r) => setImmediate(r)))
-    }
+  drain(): Promise<void> {
+    if (this.#waiting.length === 0 && this.#inFlight === 0 && !this.#scheduled) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#flushing) return
+    if (this.#scheduled || this.#inFlight >= (this.options.concurrency ?? 1)) return
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
-      this.#flushing = this.#flush().finally(() => {
-        this.#flushing = undefined
+      if (this.#waiting.length === 0) return this.#wakeIfIdle()
+      this.#inFlight++
+      void this.#flush().finally(() => {
+        this.#inFlight--
         if (this.#waiting.length > 0) this.#schedule()
+        else this.#wakeIfIdle()
       })
+      if (this.#waiting.length > 0) this.#schedule()
     })
   }
 
+  #wakeIfIdle(): void {
+    if (this.#waiting.length === 0 && this.#inFlight === 0 && !this.#scheduled) for (const wake of this.#idle.splice(0)) wake()
+  }
+
   async #flush(): Promise<void> {
-    const batch = this.#waiting.splice(0, this.maxBatch)
+    const batch = this.#waiting.splice(0, this.options.maxBatch ?? 500)
     try {
       const results = await this.run(batch.map((w) => w.item))
       batch.forEach((w, i) => w.resolve(results[i] as O))

@@ -15,6 +15,8 @@ export interface ConversationRecord {
   status: string
   createdAt: Date
   lastActivityAt: Date
+  /** Only from ensure(): true when this call created it. */
+  created?: boolean
 }
 
 export interface EnsureConversation {
@@ -40,7 +42,7 @@ export class ConversationRepository {
       `INSERT INTO conversations (id, tenant_id, channel, instance, external_id, user_id, user_name, locale)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (tenant_id, instance, external_id) DO UPDATE SET last_activity_at = now()
-       RETURNING ${columns}`,
+       RETURNING ${columns}, (xmax = 0) AS created`,
       [randomUUID(), input.tenant, input.channel, input.instance, input.externalId, input.userId, input.userName ?? null, input.locale ?? null],
     )
     return rows[0]!

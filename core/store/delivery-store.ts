@@ -64,11 +64,16 @@ const keyOf = (k: InboxKey) => `${k.tenant}\u001f${k.instance}\u001f${k.platform
  */
 @injectable()
 export class DeliveryStore {
-  readonly #accept = new BatchQueue<InboundRecord, AcceptResult>((batch) => this.#acceptBatch(batch))
-  readonly #commit = new BatchQueue<TurnCommit, void>((batch) => this.#commitBatch(batch))
-  readonly #sent = new BatchQueue<string, void>((ids) => this.#sentBatch(ids))
+  readonly #accept: BatchQueue<InboundRecord, AcceptResult>
+  readonly #commit: BatchQueue<TurnCommit, void>
+  readonly #sent: BatchQueue<string, void>
 
-  constructor(@inject(Tokens.Database) private readonly db: Database) {}
+  constructor(@inject(Tokens.Database) private readonly db: Database) {
+    const options = { concurrency: db.kind === 'postgres' ? 3 : 1 }
+    this.#accept = new BatchQueue((batch) => this.#acceptBatch(batch), options)
+    this.#commit = new BatchQueue((batch) => this.#commitBatch(batch), options)
+    this.#sent = new BatchQueue((ids) => this.#sentBatch(ids), options)
+  }
 
   /** Records an inbound activity durably, or reports that it was seen before. */
   accept(record: InboundRecord): Promise<AcceptResult> {
@@ -253,7 +258,7 @@ export class DeliveryStore {
          WHERE m.id = t.message_id AND t.annotations <> '{}'::jsonb),
        touched AS (
          UPDATE conversations c SET last_activity_at = now() FROM (SELECT DISTINCT conversation_id FROM t) d
-         WHERE c.id = d.conversation_id)
+         WHERE c.id = d.conversation_id AND c.last_activity_at < now() - interval '1 minute')
        UPDATE inbox i SET status = 'done', done_at = now() FROM t
        WHERE i.tenant_id = t.tenant_id AND i.instance = t.instance AND i.platform_msg_id = t.platform_msg_id`,
       [JSON.stringify(replies), JSON.stringify(turns)],

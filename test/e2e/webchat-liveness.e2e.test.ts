@@ -12,6 +12,8 @@ let gw: TestGateway
 beforeAll(async () => {
   configDir = await mkdtemp(join(tmpdir(), 'sb-live-'))
   await mkdir(join(configDir, 'tenants'))
+  // Typing from the first millisecond, so even an instant FAQ answer shows it.
+  await writeFile(join(configDir, 'gateway.yaml'), 'turns: { typingDelayMs: 0 }\n')
   await writeFile(
     join(configDir, 'tenants', 'acme.yaml'),
     `id: acme
@@ -51,6 +53,16 @@ describe('socket liveness', () => {
     await alive.say('What are your opening hours?')
     expect((await alive.reply()).text).toBe('Nine to five.')
     alive.close()
+  })
+
+  it('shows typing while a turn runs and clears it with the answer', async () => {
+    const client = new ChatClient(gw.wsUrl('acme'))
+    await client.connect()
+    await client.say('What are your opening hours?')
+    expect(await client.next((f) => f.type === 'typing')).toEqual({ type: 'typing', on: true })
+    expect(await client.next((f) => f.type === 'typing')).toEqual({ type: 'typing', on: false })
+    expect((await client.reply()).text).toBe('Nine to five.')
+    client.close()
   })
 
   it('closes a socket that never says hello', async () => {
