@@ -253,7 +253,6 @@ export class WebchatConnection {
           this.lastSentSeq = m.seq
           this.send(encode.message({ id: m.id, seq: m.seq, text: m.text, parts: m.parts, at: m.createdAt }))
         }
-        await deps.delivery.delivered(page.map((m) => m.id))
         if (page.length < REPLAY_PAGE) break
       }
     } finally {

@@ -45,7 +45,7 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
   })
 
   /** One "process": an engine over the shared database, with its own pipeline and channel. */
-  const boot = (respond: (text: string) => Promise<Reply | undefined>, channel = new RecordingChannel(), store = new DeliveryStore(t.db)) => {
+  const boot = (respond: (text: string) => Promise<Reply | undefined>, channel = new RecordingChannel(), store = new DeliveryStore(t.db), resumable = false) => {
     const config = GatewayConfig.parse({})
     const engine = new DeliveryEngine(store, new TranscriptRepository(t.db), new KeyedSerialQueue(), new Metrics({ defaultMetrics: false }), silent, systemClock, config)
     const pipeline = new Pipeline([{ id: 'bot', respond: (turn) => respond(turn.activity.text) }])
@@ -53,7 +53,7 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     stopTenant = () => scope.abort(new Error('tenant stopped'))
     engine.attach((tenant) =>
       tenant === 'acme'
-        ? { pipeline, log: silent, locale: 'en', signal: scope.signal, channel: () => ({ type: 'test', capabilities: { parts: ['text'], maxTextLength: 50 }, connection: channel }) }
+        ? { pipeline, log: silent, locale: 'en', signal: scope.signal, channel: () => ({ type: 'test', capabilities: { parts: ['text'], maxTextLength: 50, resumable }, connection: channel }) }
         : undefined,
     )
     running.push(engine)
@@ -150,6 +150,21 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     expect(await store.pendingOutbox({ conversationId })).toEqual([])
     expect((await new TranscriptRepository(t.db).outboundAfter('acme', conversationId, 0)).map((m) => m.text)).toEqual(['echo: hi'])
     expect(await store.outboxStats()).toEqual([])
+  })
+
+  it('pushes replies to a resumable channel straight from the transcript, keeping no outbox', async () => {
+    const channel = new RecordingChannel()
+    channel.outcomes = [{ status: 'deferred' }]
+    const { engine, store } = boot(echo, channel, new DeliveryStore(t.db), true)
+    await engine.receive(message('1', 'anyone?'))
+    await engine.receive(message('2', 'hello?'))
+    await until(() => channel.sent.length === 2)
+    await engine.close(1000)
+    expect(await store.pendingOutbox()).toEqual([])
+    expect((await new TranscriptRepository(t.db).outboundAfter('acme', conversationId, 0)).map((m) => [m.seq, m.text])).toEqual([
+      [1, 'echo: anyone?'],
+      [2, 'echo: hello?'],
+    ])
   })
 
   it('apologises instead of going silent when the pipeline fails', async () => {

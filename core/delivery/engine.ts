@@ -8,7 +8,7 @@ import { plainText, type InboundActivity, type Reply } from '../message/index.js
 import type { Metrics } from '../observability/metrics.js'
 import type { Pipeline } from '../pipeline/pipeline.js'
 import { createTurn } from '../pipeline/turn.js'
-import type { ChannelCapabilities, ChannelConnection, OutboundDelivery } from '../plugin/channel.js'
+import type { ChannelCapabilities, ChannelConnection, OutboundDelivery, SendOutcome } from '../plugin/channel.js'
 import type { AcceptResult, DeliveryStore, InboundRecord, OutboundMessage, OutboxItem } from '../store/delivery-store.js'
 import { newId } from '../store/ids.js'
 import type { TranscriptRepository } from '../store/transcript.js'
@@ -99,11 +99,6 @@ export class DeliveryEngine {
     }
     this.#schedule(record)
     return result
-  }
-
-  /** Marks replies delivered outside the outbox loop (a web-chat resume replayed them). */
-  async delivered(outboxIds: readonly string[]): Promise<void> {
-    await Promise.all(outboxIds.map((id) => this.store.markSent(id)))
   }
 
   /** Replays what a crash or restart interrupted: pending turns, then pending replies. */
@@ -238,12 +233,13 @@ export class DeliveryEngine {
       botId: BOT_ID,
       annotations: turn.annotations,
       replies: messages,
+      outbox: !channel.capabilities.resumable,
     })
     this.#seqs.set(seqKey, seq)
     this.metrics.turnDuration.observe({ tenant: record.tenant, channel: activity.channel }, (performance.now() - started) / 1000)
     if (messages.length > 0) {
       const items = messages.map((m) => toItem(record, m))
-      void this.#sends.run(seqKey, () => this.#send(items, channel))
+      void this.#sends.run(seqKey, () => (channel.capabilities.resumable ? this.#push(items, channel) : this.#send(items, channel)))
     }
     return true
   }
@@ -267,6 +263,19 @@ export class DeliveryEngine {
     })
   }
 
+  /** Live delivery to a resumable channel: whatever does not arrive now, the client fetches by seq. */
+  async #push(items: OutboxItem[], channel: ChannelTarget): Promise<void> {
+    for (const item of items) {
+      let outcome: SendOutcome
+      try {
+        outcome = await channel.connection.send(toDelivery(item))
+      } catch (error) {
+        outcome = { status: 'failed', error: (error as Error).message }
+      }
+      this.metrics.messages.inc({ tenant: item.tenant, channel: channel.type, direction: 'out', outcome: outcome.status })
+    }
+  }
+
   /** Sends in seq order; stops at the first reply that must wait so order is never broken. */
   async #send(items: OutboxItem[], channel: ChannelTarget): Promise<void> {
     for (const item of items) {
@@ -275,16 +284,7 @@ export class DeliveryEngine {
       // A flush and the turn's own send can both hold the same reply; only the first sends it.
       if (this.#handled.has(item.id)) continue
       this.#handled.add(item.id)
-      const delivery: OutboundDelivery = {
-        id: item.id,
-        seq: item.seq,
-        turnId: item.turnId,
-        conversationId: item.conversationId,
-        parts: item.parts,
-        text: item.text,
-        createdAt: item.createdAt,
-        attempt: item.attempts + 1,
-      }
+      const delivery = toDelivery(item)
       const labels = { tenant: item.tenant, channel: channel.type, direction: 'out' }
       let outcome
       try {
@@ -335,6 +335,17 @@ export class DeliveryEngine {
     this.#timers.add(timer)
   }
 }
+
+const toDelivery = (item: OutboxItem): OutboundDelivery => ({
+  id: item.id,
+  seq: item.seq,
+  turnId: item.turnId,
+  conversationId: item.conversationId,
+  parts: item.parts,
+  text: item.text,
+  createdAt: item.createdAt,
+  attempt: item.attempts + 1,
+})
 
 const toItem = (record: InboundRecord, m: OutboundMessage): OutboxItem => ({
   id: m.id,

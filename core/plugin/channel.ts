@@ -16,6 +16,11 @@ export interface ChannelCapabilities {
   maxTextLength?: number
   typing?: boolean
   streaming?: boolean
+  /**
+   * Clients fetch what they missed by seq from the transcript (web chat), so the transcript is
+   * the outbox: replies are persisted there before sending and no outbox row is kept.
+   */
+  resumable?: boolean
 }
 
 export interface ChannelManifest<S extends z.ZodType = z.ZodType> {
@@ -69,8 +74,6 @@ export interface ChannelConnection {
 export interface ChannelDeliveryPort {
   /** Durably accepts an inbound activity (or reports a duplicate) and schedules its turn. */
   receive(activity: InboundActivity): Promise<AcceptResult>
-  /** Marks replies delivered by other means (a web-chat resume replay). */
-  delivered(outboxIds: readonly string[]): Promise<void>
 }
 
 export interface ChannelContext<C> {

@@ -41,6 +41,8 @@ export interface TurnCommit {
   botId: string
   annotations: Record<string, unknown>
   replies: OutboundMessage[]
+  /** False for resumable channels, whose clients fetch replies from the transcript by seq. */
+  outbox: boolean
 }
 
 export interface OutboxItem {
@@ -228,6 +230,7 @@ export class DeliveryStore {
         text: r.text,
         parts: r.parts,
         created_at: r.createdAt.toISOString(),
+        queue: c.outbox,
       })),
     )
     const turns = batch.map((c) => ({
@@ -242,7 +245,7 @@ export class DeliveryStore {
     await this.db.query(
       `WITH r AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant_id text, conversation_id text, instance text,
-           turn_id text, seq int, sender_id text, text text, parts jsonb, created_at timestamptz)),
+           turn_id text, seq int, sender_id text, text text, parts jsonb, created_at timestamptz, queue boolean)),
        t AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(tenant_id text, instance text, platform_msg_id text,
            message_id text, conversation_id text, annotations jsonb)),
@@ -252,7 +255,7 @@ export class DeliveryStore {
          RETURNING id),
        queued AS (
          INSERT INTO outbox (id, tenant_id, conversation_id, instance, seq, next_attempt_at, created_at)
-         SELECT r.id, r.tenant_id, r.conversation_id, r.instance, r.seq, r.created_at, r.created_at FROM r JOIN transcript USING (id)),
+         SELECT r.id, r.tenant_id, r.conversation_id, r.instance, r.seq, r.created_at, r.created_at FROM r JOIN transcript USING (id) WHERE r.queue),
        annotated AS (
          UPDATE messages m SET annotations = t.annotations FROM t
          WHERE m.id = t.message_id AND t.annotations <> '{}'::jsonb),

@@ -39,7 +39,7 @@ describe.each(engines)('repositories on %s', (_name, open) => {
   })
   const reply = (seq: number, text = `reply ${seq}`) => ({ id: newId('m_'), seq, parts: [{ type: 'text' as const, text }], text, createdAt: new Date() })
   /** Accepts a message and commits its turn with these replies. */
-  const completeTurn = async (record: InboundRecord, replies: ReturnType<typeof reply>[], annotations: Record<string, unknown> = {}) =>
+  const completeTurn = async (record: InboundRecord, replies: ReturnType<typeof reply>[], annotations: Record<string, unknown> = {}, outbox = true) =>
     delivery.commitTurn({
       inbox: record,
       tenant: record.tenant,
@@ -50,6 +50,7 @@ describe.each(engines)('repositories on %s', (_name, open) => {
       botId: 'bot',
       annotations,
       replies,
+      outbox,
     })
 
   it('migrates idempotently', async () => {
@@ -111,6 +112,16 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     expect((await delivery.pendingOutbox()).map((o) => o.seq)).toEqual([2])
     const [stats] = await delivery.outboxStats()
     expect(stats).toMatchObject({ tenant: 'acme', pending: 1 })
+  })
+
+  it('keeps no outbox rows for a resumable channel: its clients read the transcript by seq', async () => {
+    const c = await conversation()
+    const record = inbound(c.id, 'web-1', 'hi')
+    await delivery.accept(record)
+    await completeTurn(record, [reply(1)], {}, false)
+    expect(await delivery.pendingOutbox()).toEqual([])
+    expect(await delivery.pendingTurns()).toEqual([])
+    expect((await transcript.outboundAfter('acme', c.id, 0)).map((m) => m.text)).toEqual(['reply 1'])
   })
 
   it('refuses a second reply with the same seq in a conversation', async () => {

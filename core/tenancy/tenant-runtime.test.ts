@@ -19,7 +19,7 @@ function rootContainer() {
   root.register(Tokens.RootScope, { useValue: new Scope('gateway') })
   root.register(Tokens.Logger, { useValue: pino({ level: 'silent' }) })
   root.register(Tokens.Metrics, { useValue: new Metrics({ defaultMetrics: false }) })
-  root.register(Tokens.Delivery, { useValue: { receive: async () => ({}), delivered: async () => {}, closing: false } as never })
+  root.register(Tokens.Delivery, { useValue: { receive: async () => ({}), closing: false } as never })
   root.register(Tokens.Conversations, { useValue: {} as never })
   root.register(Tokens.Transcript, { useValue: {} as never })
   return root

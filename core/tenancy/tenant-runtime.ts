@@ -68,7 +68,7 @@ export async function startTenant(root: DependencyContainer, tenant: ResolvedTen
           metrics,
           http: registrar.http,
           upgrades: registrar.upgrades,
-          delivery: { receive: (activity) => delivery.receive(activity), delivered: (ids) => delivery.delivered(ids) },
+          delivery: { receive: (activity) => delivery.receive(activity) },
           conversations: root.resolve(Tokens.Conversations),
           transcript: root.resolve(Tokens.Transcript),
           closing: () => delivery.closing,
