@@ -224,12 +224,7 @@ export class DeliveryEngine {
       createdAt: now,
     }))
     await this.store.commitTurn({
-      inbox: record,
-      tenant: record.tenant,
-      conversationId: record.conversationId,
-      instance: record.instance,
-      turnId: record.turnId,
-      inboundMessageId: record.messageId,
+      inbound: record,
       botId: BOT_ID,
       annotations: turn.annotations,
       replies: messages,

@@ -30,14 +30,12 @@ export interface OutboundMessage {
   createdAt: Date
 }
 
-/** Everything a finished turn writes, committed in one statement: all of it or none. */
+/**
+ * Everything a finished turn writes, committed in one statement: all of it or none. The inbound
+ * message enters the transcript here, with the annotations the turn gave it, so it is written once.
+ */
 export interface TurnCommit {
-  inbox: InboxKey
-  tenant: string
-  conversationId: string
-  instance: string
-  turnId: string
-  inboundMessageId: string
+  inbound: InboundRecord
   botId: string
   annotations: Record<string, unknown>
   replies: OutboundMessage[]
@@ -175,27 +173,15 @@ export class DeliveryStore {
       message_id: r.messageId,
       activity: r.activity,
       received_at: r.receivedAt.toISOString(),
-      sender_id: r.activity.from.id,
-      sender_role: r.activity.from.role,
-      kind: r.activity.kind,
-      text: r.activity.text,
-      parts: r.activity.parts,
     }))
     const inserted = await this.db.query<{ turn_id: string }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(tenant_id text, instance text, platform_msg_id text,
-           conversation_id text, turn_id text, message_id text, activity jsonb, received_at timestamptz,
-           sender_id text, sender_role text, kind text, text text, parts jsonb)),
-       fresh AS (
-         INSERT INTO inbox (tenant_id, instance, platform_msg_id, conversation_id, turn_id, message_id, activity, received_at)
-         SELECT tenant_id, instance, platform_msg_id, conversation_id, turn_id, message_id, activity, received_at FROM input
-         ON CONFLICT DO NOTHING
-         RETURNING turn_id),
-       transcript AS (
-         INSERT INTO messages (id, tenant_id, conversation_id, direction, turn_id, platform_msg_id, sender_id, sender_role, kind, text, parts, created_at)
-         SELECT i.message_id, i.tenant_id, i.conversation_id, 'in', i.turn_id, i.platform_msg_id, i.sender_id, i.sender_role, i.kind, i.text, i.parts, i.received_at
-         FROM input i JOIN fresh f ON f.turn_id = i.turn_id)
-       SELECT turn_id FROM fresh`,
+           conversation_id text, turn_id text, message_id text, activity jsonb, received_at timestamptz))
+       INSERT INTO inbox (tenant_id, instance, platform_msg_id, conversation_id, turn_id, message_id, activity, received_at)
+       SELECT tenant_id, instance, platform_msg_id, conversation_id, turn_id, message_id, activity, received_at FROM input
+       ON CONFLICT DO NOTHING
+       RETURNING turn_id`,
       [JSON.stringify(rows)],
     )
     const fresh = new Set(inserted.map((r) => r.turn_id))
@@ -218,47 +204,55 @@ export class DeliveryStore {
   }
 
   async #commitBatch(batch: TurnCommit[]): Promise<void[]> {
-    const replies = batch.flatMap((c) =>
-      c.replies.map((r) => ({
+    const replies = batch.flatMap(({ inbound, botId, replies, outbox }) =>
+      replies.map((r) => ({
         id: r.id,
-        tenant_id: c.tenant,
-        conversation_id: c.conversationId,
-        instance: c.instance,
-        turn_id: c.turnId,
+        tenant_id: inbound.tenant,
+        conversation_id: inbound.conversationId,
+        instance: inbound.instance,
+        turn_id: inbound.turnId,
         seq: r.seq,
-        sender_id: c.botId,
+        sender_id: botId,
         text: r.text,
         parts: r.parts,
         created_at: r.createdAt.toISOString(),
-        queue: c.outbox,
+        queue: outbox,
       })),
     )
-    const turns = batch.map((c) => ({
-      tenant_id: c.inbox.tenant,
-      instance: c.inbox.instance,
-      platform_msg_id: c.inbox.platformMsgId,
-      message_id: c.inboundMessageId,
-      conversation_id: c.conversationId,
-      annotations: c.annotations,
+    const turns = batch.map(({ inbound, annotations }) => ({
+      tenant_id: inbound.tenant,
+      instance: inbound.instance,
+      platform_msg_id: inbound.platformMsgId,
+      conversation_id: inbound.conversationId,
+      turn_id: inbound.turnId,
+      message_id: inbound.messageId,
+      sender_id: inbound.activity.from.id,
+      sender_role: inbound.activity.from.role,
+      kind: inbound.activity.kind,
+      text: inbound.activity.text,
+      parts: inbound.activity.parts,
+      received_at: inbound.receivedAt,
+      annotations,
     }))
-    // One statement is one atomic unit: replies, outbox rows and the inbox completion land together.
+    // One statement is one atomic unit: the inbound and outbound transcript rows, the outbox rows
+    // and the inbox completion land together.
     await this.db.query(
       `WITH r AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant_id text, conversation_id text, instance text,
            turn_id text, seq int, sender_id text, text text, parts jsonb, created_at timestamptz, queue boolean)),
        t AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(tenant_id text, instance text, platform_msg_id text,
-           message_id text, conversation_id text, annotations jsonb)),
+           conversation_id text, turn_id text, message_id text, sender_id text, sender_role text, kind text, text text,
+           parts jsonb, received_at timestamptz, annotations jsonb)),
        transcript AS (
-         INSERT INTO messages (id, tenant_id, conversation_id, direction, turn_id, seq, sender_id, sender_role, kind, text, parts, created_at)
-         SELECT id, tenant_id, conversation_id, 'out', turn_id, seq, sender_id, 'bot', 'message', text, parts, created_at FROM r
+         INSERT INTO messages (id, tenant_id, conversation_id, direction, turn_id, seq, platform_msg_id, sender_id, sender_role, kind, text, parts, annotations, created_at)
+         SELECT message_id, tenant_id, conversation_id, 'in', turn_id, NULL, platform_msg_id, sender_id, sender_role, kind, text, parts, annotations, received_at FROM t
+         UNION ALL
+         SELECT id, tenant_id, conversation_id, 'out', turn_id, seq, NULL, sender_id, 'bot', 'message', text, parts, '{}'::jsonb, created_at FROM r
          RETURNING id),
        queued AS (
          INSERT INTO outbox (id, tenant_id, conversation_id, instance, seq, next_attempt_at, created_at)
          SELECT r.id, r.tenant_id, r.conversation_id, r.instance, r.seq, r.created_at, r.created_at FROM r JOIN transcript USING (id) WHERE r.queue),
-       annotated AS (
-         UPDATE messages m SET annotations = t.annotations FROM t
-         WHERE m.id = t.message_id AND t.annotations <> '{}'::jsonb),
        touched AS (
          UPDATE conversations c SET last_activity_at = now() FROM (SELECT DISTINCT conversation_id FROM t) d
          WHERE c.id = d.conversation_id AND c.last_activity_at < now() - interval '1 minute')
