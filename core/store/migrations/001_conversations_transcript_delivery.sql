@@ -45,7 +45,7 @@ CREATE TABLE inbox (
   instance text NOT NULL,
   platform_msg_id text NOT NULL,
   conversation_id text NOT NULL,
-  turn_id text NOT NULL UNIQUE,
+  turn_id text NOT NULL,
   message_id text NOT NULL,
   activity jsonb NOT NULL,
   status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
@@ -54,7 +54,8 @@ CREATE TABLE inbox (
   done_at timestamptz,
   PRIMARY KEY (tenant_id, instance, platform_msg_id)
 );
-CREATE INDEX inbox_pending ON inbox (received_at) WHERE status = 'pending';
+-- Turn ids are time-ordered: replaying pending turns by turn_id replays them in arrival order.
+CREATE INDEX inbox_pending ON inbox (turn_id) WHERE status = 'pending';
 CREATE INDEX inbox_done_at ON inbox (done_at) WHERE status <> 'pending';
 
 -- Outbox: a reply is persisted here (with its transcript row) before any attempt to send it.
