@@ -14,3 +14,4 @@ export type { ConversationRecord, ConversationRepository } from './store/convers
 export type { TranscriptEntry, TranscriptRepository } from './store/transcript.js'
 export type { AcceptResult } from './store/delivery-store.js'
 export { newId } from './store/ids.js'
+export { requestIdFrom } from './observability/request-id.js'

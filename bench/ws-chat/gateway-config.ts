@@ -42,7 +42,7 @@ export async function writeGatewayConfig(dir: string): Promise<void> {
       {
         id: 'web',
         type: 'websocket',
-        config: { rateLimit: { frames: 100_000, perSeconds: 1 }, heartbeatSeconds: 60 },
+        config: { rateLimit: { frames: 100_000, perSeconds: 1 }, heartbeatSeconds: 60, connectionsPerMinute: 1_000_000 },
       },
     ],
     plugins: [

@@ -66,6 +66,8 @@ export class WebchatConnection {
   constructor(
     readonly ws: WebSocket,
     readonly deps: WebchatDeps,
+    /** The upgrade request's id (X-Request-Id or generated), for logs about this socket. */
+    readonly requestId: string,
   ) {
     this.helloTimer = setTimeout(() => this.close(CloseCode.helloTimeout, 'no hello'), deps.config.helloTimeoutSeconds * 1000)
     deps.hub.all.add(this)
@@ -103,6 +105,7 @@ export class WebchatConnection {
     if (this.state !== 'ready' || seq <= this.lastSentSeq) return this.state === 'ready'
     this.lastSentSeq = seq
     this.send(frame)
+    this.maybeRefreshToken()
     return true
   }
 
@@ -141,7 +144,7 @@ export class WebchatConnection {
     } catch (error) {
       // Anything unexpected here is the store failing us: the message was not accepted, so say resend.
       const code: ErrorCode = isSwitchboardError(error) ? error.code : 'SB_ERR_STORE_UNAVAILABLE'
-      if (!isSwitchboardError(error)) this.deps.log.error({ err: error, frame: frame.type }, 'web-chat frame failed')
+      if (!isSwitchboardError(error)) this.deps.log.error({ err: error, frame: frame.type, requestId: this.requestId, conversation: this.conversationId }, 'web-chat frame failed')
       const clientId = 'client_id' in frame ? frame.client_id : undefined
       this.reject(code, isSwitchboardError(error) ? error.message : 'could not store the message; resend it shortly', { clientId, retryAfterMs: 1000 })
       // A session that could not be set up is closed rather than left half open.

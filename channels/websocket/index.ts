@@ -1,6 +1,6 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { WebSocketServer } from 'ws'
-import { Tokens, defineChannel, type OutboundDelivery } from '../../core/index.js'
+import { Tokens, defineChannel, requestIdFrom, type OutboundDelivery } from '../../core/index.js'
 import { WebchatConnection, type WebchatDeps } from './connection.js'
 import { ConnectionHub } from './hub.js'
 import { manifest } from './manifest.js'
@@ -30,6 +30,7 @@ export default defineChannel({
       closing: ctx.closing,
       now: () => clock.now(),
     }
+    const connectionLimiter = new RateLimiterMemory({ points: config.connectionsPerMinute, duration: 60 })
     const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false, clientTracking: false })
     scope.onDispose(() => {
       for (const connection of hub.all) connection.ws.terminate()
@@ -43,7 +44,15 @@ export default defineChannel({
         socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
         return
       }
-      wss.handleUpgrade(request, socket, head, (ws) => new WebchatConnection(ws, deps))
+      const address = request.socket.remoteAddress ?? 'unknown'
+      connectionLimiter.consume(address).then(
+        () => wss.handleUpgrade(request, socket, head, (ws) => new WebchatConnection(ws, deps, requestIdFrom(request.headers['x-request-id']))),
+        (limited: { msBeforeNext?: number }) => {
+          ctx.metrics.framesRejected.inc({ tenant, code: 'SB_ERR_RATE_LIMITED' })
+          const retryAfter = Math.ceil((limited.msBeforeNext ?? 60_000) / 1000)
+          socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: ${retryAfter}\r\nContent-Length: 0\r\n\r\n`)
+        },
+      )
     })
 
     const heartbeat = setInterval(() => {

@@ -15,6 +15,8 @@ export const WebsocketConfig = z
       .strict()
       .default({ frames: 30, perSeconds: 10 }),
     heartbeatSeconds: z.number().int().min(1).max(300).default(25),
+    /** New sockets one client address may open per minute; each new visitor is a stored conversation. */
+    connectionsPerMinute: z.number().int().min(1).default(120),
     helloTimeoutSeconds: z.number().int().min(1).max(60).default(10),
     title: z.string().max(200).default('Support'),
     greeting: z.string().max(1000).optional(),

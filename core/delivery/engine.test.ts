@@ -32,6 +32,7 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
   let t: TestDatabase
   let conversationId: string
   let stopTenant = () => {}
+  let turnTimeoutMs = 30_000
   const running: DeliveryEngine[] = []
 
   beforeEach(async () => {
@@ -40,13 +41,14 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     conversationId = conversation.id
   })
   afterEach(async () => {
+    turnTimeoutMs = 30_000
     for (const engine of running.splice(0)) await engine.close(100)
     await t.drop()
   })
 
   /** One "process": an engine over the shared database, with its own pipeline and channel. */
   const boot = (respond: (text: string) => Promise<Reply | undefined>, channel = new RecordingChannel(), store = new DeliveryStore(t.db), resumable = false) => {
-    const config = GatewayConfig.parse({})
+    const config = GatewayConfig.parse({ turns: { timeoutMs: turnTimeoutMs } })
     const engine = new DeliveryEngine(store, new TranscriptRepository(t.db), new KeyedSerialQueue(), new Metrics({ defaultMetrics: false }), silent, systemClock, config)
     const pipeline = new Pipeline([{ id: 'bot', respond: (turn) => respond(turn.activity.text) }])
     const scope = new AbortController()
@@ -222,6 +224,23 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     expect(await second.engine.recover()).toEqual({ turns: 0, replies: 1 })
     await until(() => second.channel.sent.length === 1)
     expect(second.channel.sent[0]).toMatchObject({ text: 'echo: later', attempt: 2 })
+  })
+
+  it('apologises for a turn that overran its deadline and lets it wind down before the next turn starts', async () => {
+    turnTimeoutMs = 100
+    const events: string[] = []
+    const stubborn = async (text: string) => {
+      events.push(`start ${text}`)
+      if (text === 'slow') await new Promise((r) => setTimeout(r, 400)) // ignores the abort
+      events.push(`end ${text}`)
+      return echo(text)
+    }
+    const { engine, channel } = boot(stubborn)
+    await engine.receive(message('1', 'slow'))
+    await engine.receive(message('2', 'fast'))
+    await until(() => channel.sent.some((d) => d.text === 'echo: fast'))
+    expect(channel.sent[0]!.text).toMatch(/^Sorry/)
+    expect(events).toEqual(['start slow', 'end slow', 'start fast', 'end fast'])
   })
 
   it('refuses new messages once closing, so the client keeps them and resends', async () => {

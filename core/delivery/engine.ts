@@ -34,6 +34,7 @@ export interface TurnTarget {
 export type TenantDirectory = (tenant: string) => TurnTarget | undefined
 
 const BOT_ID = 'bot'
+const LATE_TURN_GRACE_MS = 5_000
 const MAX_CACHED_SEQS = 200_000
 
 /**
@@ -175,7 +176,7 @@ export class DeliveryEngine {
       return false
     }
     const started = performance.now()
-    const log = target.log.child({ turn: record.turnId, channel: activity.channel, conversation: record.conversationId })
+    const log = target.log.child({ turn: record.turnId, channel: activity.channel, instance: record.instance, conversation: record.conversationId, message: activity.id })
     // One controller per turn, both timers cleared when it ends: AbortSignal.any() on the
     // long-lived tenant signal keeps every derived signal alive on Node 20 (nodejs/node#55351).
     const controller = new AbortController()
@@ -195,8 +196,9 @@ export class DeliveryEngine {
     }
     const typingTimer = this.config.turns.typingDelayMs > 0 ? setTimeout(showTyping, this.config.turns.typingDelayMs) : (showTyping(), undefined)
     let replies: Reply[]
+    const work = target.pipeline.run(turn)
     try {
-      replies = await untilAborted(target.pipeline.run(turn), controller.signal)
+      replies = await untilAborted(work, controller.signal)
     } catch (error) {
       if (!timedOut && (target.signal.aborted || this.#closing)) {
         // Stopped by a shutdown or reload, not by its own failure: it reruns, nobody gets an apology.
@@ -205,6 +207,9 @@ export class DeliveryEngine {
       }
       this.metrics.turnErrors.inc({ tenant: record.tenant, channel: activity.channel })
       log.error({ err: error }, 'turn failed; answering with an apology')
+      // A plugin that ignores the abort keeps running: give it a bounded moment to stop, so the
+      // conversation's next turn does not overlap it.
+      if (timedOut) await settledWithin(work, LATE_TURN_GRACE_MS)
       turn.annotations.error = isSwitchboardError(error) ? error.code : 'SB_ERR_TURN_FAILED'
       replies = [apologyReply(activity.locale ?? target.locale)]
     } finally {
@@ -364,6 +369,15 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
 }
+
+const settledWithin = (work: Promise<unknown>, ms: number) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    work.then(
+      () => (clearTimeout(timer), resolve()),
+      () => (clearTimeout(timer), resolve()),
+    )
+  })
 
 const abortError = (signal: AbortSignal) =>
   sbError('SB_ERR_TURN_FAILED', `turn aborted: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}`)

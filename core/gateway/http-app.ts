@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { requestIdFrom } from '../observability/request-id.js'
 import Koa from 'koa'
 import type { Logger } from 'pino'
 import { isSwitchboardError, sbError } from '../errors.js'
@@ -12,8 +12,6 @@ export interface HealthProbe {
   ready(): Promise<{ ready: boolean; checks: Record<string, string> }>
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
-
 /**
  * The HTTP surface: operations endpoints and the per-tenant channel routes. No body parser runs
  * here: channels read raw bodies themselves, since signatures are computed over raw bytes.
@@ -24,8 +22,7 @@ export function createHttpApp(options: { routes: RouteTable; metrics: Metrics; l
   app.silent = true
 
   app.use(async (ctx, next) => {
-    const incoming = ctx.get('x-request-id')
-    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    const requestId = requestIdFrom(ctx.get('x-request-id') || undefined)
     ctx.state.requestId = requestId
     ctx.set('X-Request-Id', requestId)
     ctx.set('X-Content-Type-Options', 'nosniff')

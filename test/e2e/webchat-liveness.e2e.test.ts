@@ -20,7 +20,7 @@ beforeAll(async () => {
 channels:
   - id: web
     type: websocket
-    config: { heartbeatSeconds: 1, helloTimeoutSeconds: 1, allowedOrigins: [https://shop.acme.example] }
+    config: { heartbeatSeconds: 1, helloTimeoutSeconds: 1, allowedOrigins: [https://shop.acme.example], connectionsPerMinute: 12 }
 plugins:
   - { id: faq, type: rules, config: { faq: [{ question: What are your opening hours?, answer: Nine to five. }] } }
 `,
@@ -74,5 +74,17 @@ describe('socket liveness', () => {
   it('lets listed sites open sockets and refuses others', async () => {
     expect(await new ChatClient(gw.wsUrl('acme'), { origin: 'https://shop.acme.example' }).connect()).toMatchObject({ type: 'welcome' })
     await expect(new ChatClient(gw.wsUrl('acme'), { origin: 'https://shop.acme.example.evil.test' }).open()).rejects.toMatchObject({ status: 403 })
+  })
+
+  it('tells a client opening too many sockets to come back later', async () => {
+    const opened: ChatClient[] = []
+    let refused: unknown
+    for (let i = 0; i < 20 && !refused; i++) {
+      const client = new ChatClient(gw.wsUrl('acme'))
+      await client.open().then(() => opened.push(client), (error) => (refused = error))
+    }
+    for (const client of opened) client.close()
+    expect(opened.length).toBeLessThan(12)
+    expect(refused).toMatchObject({ status: 429 })
   })
 })
