@@ -142,13 +142,14 @@ export class WebchatConnection {
     try {
       await this.handle(frame)
     } catch (error) {
-      // Anything unexpected here is the store failing us: the message was not accepted, so say resend.
-      const code: ErrorCode = isSwitchboardError(error) ? error.code : 'SB_ERR_STORE_UNAVAILABLE'
+      const code: ErrorCode = isSwitchboardError(error) ? error.code : 'SB_ERR_INTERNAL'
       if (!isSwitchboardError(error)) this.deps.log.error({ err: error, frame: frame.type, requestId: this.requestId, conversation: this.conversationId }, 'web-chat frame failed')
       const clientId = 'client_id' in frame ? frame.client_id : undefined
-      this.reject(code, isSwitchboardError(error) ? error.message : 'could not store the message; resend it shortly', { clientId, retryAfterMs: 1000 })
-      // A session that could not be set up is closed rather than left half open.
-      if (frame.type === 'hello' && this.state !== 'ready') this.close(CloseCode.internal, 'session setup failed; reconnect')
+      // Only a passing condition is worth resending; a message refused for what it is is not.
+      const retryAfterMs = code === 'SB_ERR_STORE_UNAVAILABLE' || code === 'SB_ERR_SHUTTING_DOWN' ? 1000 : undefined
+      this.reject(code, isSwitchboardError(error) ? error.message : 'internal error', { clientId, retryAfterMs })
+      // A session whose setup or replay failed is closed rather than left half open with gaps.
+      if (frame.type === 'hello') this.close(CloseCode.internal, 'session setup failed; reconnect')
     }
   }
 

@@ -44,8 +44,7 @@ export default defineChannel({
         socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
         return
       }
-      const address = request.socket.remoteAddress ?? 'unknown'
-      connectionLimiter.consume(address).then(
+      connectionLimiter.consume(ctx.clientAddress(request)).then(
         () => wss.handleUpgrade(request, socket, head, (ws) => new WebchatConnection(ws, deps, requestIdFrom(request.headers['x-request-id']))),
         (limited: { msBeforeNext?: number }) => {
           ctx.metrics.framesRejected.inc({ tenant, code: 'SB_ERR_RATE_LIMITED' })

@@ -181,7 +181,7 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     expect(turn!.annotations).toMatchObject({ error: 'SB_ERR_TURN_FAILED' })
   })
 
-  it('tries a turn again when its commit fails, instead of leaving an acknowledged message unanswered', async () => {
+  it('tries a turn again in its place when its commit fails, instead of leaving an acknowledged message unanswered', async () => {
     class FlakyStore extends DeliveryStore {
       failures = 1
       override async commitTurn(commit: Parameters<DeliveryStore['commitTurn']>[0]) {
@@ -191,8 +191,13 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     }
     const { engine, channel } = boot(echo, new RecordingChannel(), new FlakyStore(t.db))
     expect(await engine.receive(message('1', 'still there?'))).toMatchObject({ status: 'accepted' })
-    await until(() => channel.sent.length === 1)
-    expect(channel.sent[0]).toMatchObject({ seq: 1, text: 'echo: still there?' })
+    await engine.receive(message('2', 'hello?'))
+    await until(() => channel.sent.length === 2)
+    // The retried turn kept its place: the follow-up did not overtake it.
+    expect(channel.sent.map((d) => [d.seq, d.text])).toEqual([
+      [1, 'echo: still there?'],
+      [2, 'echo: hello?'],
+    ])
   })
 
   it('leaves a turn interrupted by a stop pending for the next start, without an apology', async () => {

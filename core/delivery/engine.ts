@@ -10,6 +10,7 @@ import type { Pipeline } from '../pipeline/pipeline.js'
 import { createTurn } from '../pipeline/turn.js'
 import type { ChannelCapabilities, ChannelConnection, OutboundDelivery, SendOutcome } from '../plugin/channel.js'
 import type { AcceptResult, DeliveryStore, InboundRecord, OutboundMessage, OutboxItem } from '../store/delivery-store.js'
+import { isStoreUnavailable } from '../store/errors.js'
 import { newId } from '../store/ids.js'
 import type { TranscriptRepository } from '../store/transcript.js'
 import { KeyedSerialQueue } from './keyed-serial-queue.js'
@@ -50,9 +51,9 @@ export class DeliveryEngine {
   readonly #timers = new Set<NodeJS.Timeout>()
   /** Conversations waiting out a Retry-After: nothing of theirs may overtake the reply that waits. */
   readonly #waiting = new Set<string>()
-  /** Turns queued or running here, and how often each was retried in this process. */
+  /** Turns queued or running here, and the retry delays a shutdown cuts short. */
   readonly #active = new Set<string>()
-  readonly #attempts = new Map<string, number>()
+  readonly #pauses = new Set<() => void>()
   /** Outbox ids being sent right now. */
   readonly #handled = new Set<string>()
   #directory: TenantDirectory = () => undefined
@@ -88,7 +89,13 @@ export class DeliveryEngine {
       activity,
       receivedAt: new Date(this.clock.now()),
     }
-    const result = await this.store.accept(record)
+    let result: AcceptResult
+    try {
+      result = await this.store.accept(record)
+    } catch (error) {
+      this.log.error({ err: error, tenant: activity.tenant, channel: activity.channel }, 'could not accept an inbound message')
+      throw isStoreUnavailable(error) ? sbError('SB_ERR_STORE_UNAVAILABLE', undefined, [], error) : sbError('SB_ERR_INTERNAL', 'the message could not be stored', [], error)
+    }
     this.metrics.messages.inc({ tenant: activity.tenant, channel: activity.channel, direction: 'in', outcome: result.status })
     if (result.status === 'duplicate') {
       this.metrics.inboxDuplicates.inc({ tenant: activity.tenant, channel: activity.channel })
@@ -132,38 +139,53 @@ export class DeliveryEngine {
     this.#closing = true
     for (const timer of this.#timers) clearTimeout(timer)
     this.#timers.clear()
+    for (const wake of this.#pauses) wake()
+    this.#pauses.clear()
     const turnsDone = await this.turns.drain(graceMs)
     const sendsDone = await this.#sends.drain(Math.max(100, graceMs / 4))
-    await this.store.flush()
-    return turnsDone && sendsDone
+    // Bounded too: with the database gone, queued writes must not hold the process forever.
+    const flushed = await Promise.race([this.store.flush().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(1000, graceMs / 2)).unref())])
+    return turnsDone && sendsDone && flushed
   }
 
+  /**
+   * Queues a turn behind its conversation's earlier ones. A turn that cannot complete is retried
+   * with backoff inside its own slot, so a later message never overtakes it; after maxAttempts (or
+   * on shutdown) it stays pending for the next start.
+   */
   #schedule(record: InboundRecord): void {
     this.#active.add(record.turnId)
     void this.turns.run(`${record.tenant}:${record.conversationId}`, async () => {
-      const finished = await this.#runTurn(record).catch((error) => {
-        this.log.error({ err: error, tenant: record.tenant, turn: record.turnId }, 'turn could not be completed; it stays pending')
-        return false
-      })
-      if (finished) {
+      try {
+        for (let attempt = 1; ; attempt++) {
+          const finished = await this.#runTurn(record).catch((error) => {
+            this.log.error({ err: error, tenant: record.tenant, turn: record.turnId, attempt }, 'turn could not be completed; it stays pending')
+            return false
+          })
+          if (finished || this.#closing || attempt >= this.config.inbox.maxAttempts) return
+          this.#seqs.delete(`${record.tenant}:${record.conversationId}`)
+          await this.#pause(Math.min(30_000, 500 * 2 ** attempt))
+        }
+      } finally {
         this.#active.delete(record.turnId)
-        this.#attempts.delete(record.turnId)
-      } else this.#retryTurn(record)
+      }
     })
   }
 
-  /** A turn that could not be completed stays pending in the inbox and is tried again, with backoff. */
-  #retryTurn(record: InboundRecord): void {
-    const attempt = (this.#attempts.get(record.turnId) ?? 0) + 1
-    this.#seqs.delete(`${record.tenant}:${record.conversationId}`)
-    if (this.#closing || attempt > this.config.inbox.maxAttempts) {
-      // Left pending: the next start picks it up again (and sets it aside after maxAttempts there).
-      this.#active.delete(record.turnId)
-      this.#attempts.delete(record.turnId)
-      return
-    }
-    this.#attempts.set(record.turnId, attempt)
-    this.#later(Math.min(30_000, 500 * 2 ** attempt), () => this.#schedule(record))
+  /** A delay that a shutdown cuts short. */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#closing) return resolve()
+      const timer = setTimeout(() => {
+        this.#pauses.delete(wake)
+        resolve()
+      }, ms)
+      const wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#pauses.add(wake)
+    })
   }
 
   /** Runs one turn to its commit; false when it must be tried again (it is still pending). */
@@ -228,13 +250,18 @@ export class DeliveryEngine {
       text: plainText(parts),
       createdAt: now,
     }))
-    await this.store.commitTurn({
+    const committed = await this.store.commitTurn({
       inbound: record,
       botId: BOT_ID,
       annotations: turn.annotations,
       replies: messages,
       outbox: !channel.capabilities.resumable,
     })
+    if (!committed) {
+      // Completed before (a redelivery raced the first run): its answer is already out.
+      this.#seqs.delete(seqKey)
+      return true
+    }
     this.#seqs.set(seqKey, seq)
     this.metrics.turnDuration.observe({ tenant: record.tenant, channel: activity.channel }, (performance.now() - started) / 1000)
     if (messages.length > 0) {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { Logger } from 'pino'
 import type { DependencyContainer, InjectionToken } from 'tsyringe'
 import type { z } from 'zod'
@@ -89,6 +90,8 @@ export interface ChannelContext<C> {
   readonly delivery: ChannelDeliveryPort
   readonly conversations: ConversationRepository
   readonly transcript: TranscriptRepository
+  /** Who sent a request, honouring the gateway's trustProxy setting (for per-client limits). */
+  readonly clientAddress: (request: IncomingMessage) => string
   /** True once the gateway is shutting down: refuse new work, let clients resume elsewhere. */
   readonly closing: () => boolean
 }

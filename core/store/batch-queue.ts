@@ -22,7 +22,12 @@ export class BatchQueue<I, O> {
    */
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
-    private readonly options: { maxBatch?: number; concurrency?: number } = {},
+    private readonly options: {
+      maxBatch?: number
+      concurrency?: number
+      /** Whether a failed batch is worth splitting: only when one item's data can be the cause. */
+      isolate?: (error: unknown) => boolean
+    } = {},
   ) {}
 
   push(item: I): Promise<O> {
@@ -68,7 +73,10 @@ export class BatchQueue<I, O> {
       const results = await this.run(batch.map((w) => w.item))
       batch.forEach((w, i) => w.resolve(results[i] as O))
     } catch (error) {
-      if (batch.length === 1) return batch[0]!.reject(error)
+      if (batch.length === 1 || !(this.options.isolate?.(error) ?? true)) {
+        for (const w of batch) w.reject(error)
+        return
+      }
       // One bad item must not fail its neighbours: try each alone, so only its caller sees the error.
       for (const w of batch) {
         try {

@@ -2,6 +2,7 @@ import { inject, injectable } from 'tsyringe'
 import { Tokens } from '../di/tokens.js'
 import type { InboundActivity, Part } from '../message/index.js'
 import { BatchQueue } from './batch-queue.js'
+import { isDataError } from './errors.js'
 import type { Database } from './database.js'
 
 export interface InboxKey {
@@ -65,11 +66,11 @@ const keyOf = (k: InboxKey) => `${k.tenant}\u001f${k.instance}\u001f${k.platform
 @injectable()
 export class DeliveryStore {
   readonly #accept: BatchQueue<InboundRecord, AcceptResult>
-  readonly #commit: BatchQueue<TurnCommit, void>
+  readonly #commit: BatchQueue<TurnCommit, boolean>
   readonly #sent: BatchQueue<string, void>
 
   constructor(@inject(Tokens.Database) private readonly db: Database) {
-    const options = { concurrency: db.kind === 'postgres' ? 3 : 1 }
+    const options = { concurrency: db.kind === 'postgres' ? 3 : 1, isolate: isDataError }
     this.#accept = new BatchQueue((batch) => this.#acceptBatch(batch), options)
     this.#commit = new BatchQueue((batch) => this.#commitBatch(batch), options)
     this.#sent = new BatchQueue((ids) => this.#sentBatch(ids), options)
@@ -80,7 +81,11 @@ export class DeliveryStore {
     return this.#accept.push(record)
   }
 
-  commitTurn(commit: TurnCommit): Promise<void> {
+  /**
+   * Commits a finished turn; false when the turn was no longer pending (completed before, e.g. a
+   * redelivery raced its first run): nothing is written then, so nothing is answered twice.
+   */
+  commitTurn(commit: TurnCommit): Promise<boolean> {
     return this.#commit.push(commit)
   }
 
@@ -111,11 +116,18 @@ export class DeliveryStore {
 
   /** Gives up on a turn that keeps failing, so one poisonous message cannot block a restart loop. */
   async failTurn(key: InboxKey): Promise<void> {
-    await this.db.query(`UPDATE inbox SET status = 'failed', done_at = now() WHERE tenant_id = $1 AND instance = $2 AND platform_msg_id = $3`, [
-      key.tenant,
-      key.instance,
-      key.platformMsgId,
-    ])
+    // The message still belongs in the transcript, marked, after the inbox forgets it.
+    await this.db.query(
+      `WITH failed AS (
+         UPDATE inbox SET status = 'failed', done_at = now()
+         WHERE tenant_id = $1 AND instance = $2 AND platform_msg_id = $3 AND status = 'pending' RETURNING *)
+       INSERT INTO messages (id, tenant_id, conversation_id, direction, turn_id, seq, platform_msg_id, sender_id, sender_role, kind, text, parts, annotations, created_at)
+       SELECT message_id, tenant_id, conversation_id, 'in', turn_id, NULL, platform_msg_id, activity->'from'->>'id',
+              coalesce(activity->'from'->>'role', 'user'), activity->>'kind', activity->>'text', activity->'parts',
+              '{"error": "SB_ERR_TURN_FAILED"}'::jsonb, received_at
+       FROM failed ON CONFLICT (id) DO NOTHING`,
+      [key.tenant, key.instance, key.platformMsgId],
+    )
   }
 
   /** Replies persisted but not yet delivered, in conversation order. */
@@ -203,7 +215,7 @@ export class DeliveryStore {
     })
   }
 
-  async #commitBatch(batch: TurnCommit[]): Promise<void[]> {
+  async #commitBatch(batch: TurnCommit[]): Promise<boolean[]> {
     const replies = batch.flatMap(({ inbound, botId, replies, outbox }) =>
       replies.map((r) => ({
         id: r.id,
@@ -234,9 +246,9 @@ export class DeliveryStore {
       received_at: inbound.receivedAt,
       annotations,
     }))
-    // One statement is one atomic unit: the inbound and outbound transcript rows, the outbox rows
-    // and the inbox completion land together.
-    await this.db.query(
+    // One statement is one atomic unit: the inbox completion claims the turn (only a pending one),
+    // and the transcript and outbox rows of claimed turns land with it.
+    const claimed = await this.db.query<{ turn_id: string }>(
       `WITH r AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant_id text, conversation_id text, instance text,
            turn_id text, seq int, sender_id text, text text, parts jsonb, created_at timestamptz, queue boolean)),
@@ -244,11 +256,17 @@ export class DeliveryStore {
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(tenant_id text, instance text, platform_msg_id text,
            conversation_id text, turn_id text, message_id text, sender_id text, sender_role text, kind text, text text,
            parts jsonb, received_at timestamptz, annotations jsonb)),
+       claimed AS (
+         UPDATE inbox i SET status = 'done', done_at = now() FROM t
+         WHERE i.tenant_id = t.tenant_id AND i.instance = t.instance AND i.platform_msg_id = t.platform_msg_id AND i.status = 'pending'
+         RETURNING i.turn_id),
        transcript AS (
          INSERT INTO messages (id, tenant_id, conversation_id, direction, turn_id, seq, platform_msg_id, sender_id, sender_role, kind, text, parts, annotations, created_at)
-         SELECT message_id, tenant_id, conversation_id, 'in', turn_id, NULL, platform_msg_id, sender_id, sender_role, kind, text, parts, annotations, received_at FROM t
+         SELECT message_id, tenant_id, conversation_id, 'in', turn_id, NULL, platform_msg_id, sender_id, sender_role, kind, text, parts, annotations, received_at
+         FROM t JOIN claimed USING (turn_id)
          UNION ALL
-         SELECT id, tenant_id, conversation_id, 'out', turn_id, seq, NULL, sender_id, 'bot', 'message', text, parts, '{}'::jsonb, created_at FROM r
+         SELECT id, tenant_id, conversation_id, 'out', turn_id, seq, NULL, sender_id, 'bot', 'message', text, parts, '{}'::jsonb, created_at
+         FROM r JOIN claimed USING (turn_id)
          RETURNING id),
        queued AS (
          INSERT INTO outbox (id, tenant_id, conversation_id, instance, seq, next_attempt_at, created_at)
@@ -256,11 +274,11 @@ export class DeliveryStore {
        touched AS (
          UPDATE conversations c SET last_activity_at = now() FROM (SELECT DISTINCT conversation_id FROM t) d
          WHERE c.id = d.conversation_id AND c.last_activity_at < now() - interval '1 minute')
-       UPDATE inbox i SET status = 'done', done_at = now() FROM t
-       WHERE i.tenant_id = t.tenant_id AND i.instance = t.instance AND i.platform_msg_id = t.platform_msg_id`,
+       SELECT turn_id FROM claimed`,
       [JSON.stringify(replies), JSON.stringify(turns)],
     )
-    return batch.map(() => undefined)
+    const done = new Set(claimed.map((c) => c.turn_id))
+    return batch.map((c) => done.has(c.inbound.turnId))
   }
 
   async #sentBatch(ids: string[]): Promise<void[]> {

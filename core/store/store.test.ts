@@ -70,6 +70,8 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     expect(later).toMatchObject({ status: 'duplicate', done: false })
     expect(new Set([...results, later].map((r) => r.messageId)).size).toBe(1)
     expect((await delivery.pendingTurns()).map((p) => p.platformMsgId)).toEqual(['client-1'])
+    // Accepted and still being answered: already part of the conversation's history.
+    expect((await transcript.history('acme', c.id)).map((m) => [m.direction, m.text])).toEqual([['in', 'hello']])
   })
 
   it('keeps the same platform id of different tenants apart', async () => {
@@ -119,6 +121,15 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     expect((await transcript.outboundAfter('acme', c.id, 0)).map((m) => m.text)).toEqual(['reply 1'])
   })
 
+  it('commits a turn once: a second commit of the same turn writes nothing', async () => {
+    const c = await conversation()
+    const record = inbound(c.id, 'raced', 'hi')
+    await delivery.accept(record)
+    expect(await completeTurn(record, [reply(1)])).toBe(true)
+    expect(await completeTurn(record, [reply(2)])).toBe(false)
+    expect((await transcript.history('acme', c.id)).map((m) => m.text)).toEqual(['hi', 'reply 1'])
+  })
+
   it('refuses a second reply with the same seq in a conversation', async () => {
     const c = await conversation()
     const commit = async (platformMsgId: string) => {
@@ -138,6 +149,7 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     expect((await delivery.pendingTurns())[0]!.attempts).toBe(1)
     await delivery.failTurn(record)
     expect(await delivery.pendingTurns()).toEqual([])
+    expect((await transcript.history('acme', c.id)).map((m) => [m.text, m.annotations])).toEqual([['x', { error: 'SB_ERR_TURN_FAILED' }]])
     expect(await delivery.pruneInbox(new Date(Date.now() - 3_600_000))).toBe(0)
     expect(await delivery.pruneInbox(new Date(Date.now() + 1000))).toBe(1)
   })

@@ -24,6 +24,12 @@ const columns = `id, tenant_id AS tenant, conversation_id AS "conversationId", d
   platform_msg_id AS "platformMsgId", sender_id AS "senderId", sender_role AS "senderRole", kind, text, parts,
   annotations, created_at AS "createdAt"`
 
+/** An accepted inbound message still in the inbox, shaped like a transcript row. */
+export const pendingColumns = `message_id AS id, tenant_id AS tenant, conversation_id AS "conversationId", 'in' AS direction,
+  turn_id AS "turnId", NULL::int AS seq, platform_msg_id AS "platformMsgId", activity->'from'->>'id' AS "senderId",
+  coalesce(activity->'from'->>'role', 'user') AS "senderRole", activity->>'kind' AS kind, activity->>'text' AS text,
+  activity->'parts' AS parts, '{}'::jsonb AS annotations, received_at AS "createdAt"`
+
 /** Reads the transcript; writes happen atomically with the inbox and outbox (DeliveryStore). */
 @injectable()
 export class TranscriptRepository {
@@ -37,10 +43,17 @@ export class TranscriptRepository {
     )
   }
 
-  /** The latest `limit` messages in both directions, oldest first. */
+  /**
+   * The latest `limit` messages in both directions, oldest first, including messages accepted
+   * whose turn is still running (they enter the transcript when it commits).
+   */
   async history(tenant: string, conversationId: string, limit = 100): Promise<TranscriptEntry[]> {
     const rows = await this.db.query<TranscriptEntry>(
-      `SELECT ${columns} FROM messages WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3`,
+      `SELECT * FROM (
+         SELECT ${columns} FROM messages WHERE tenant_id = $1 AND conversation_id = $2
+         UNION ALL
+         SELECT ${pendingColumns} FROM inbox WHERE tenant_id = $1 AND conversation_id = $2 AND status = 'pending'
+       ) h ORDER BY "createdAt" DESC, id DESC LIMIT $3`,
       [tenant, conversationId, limit],
     )
     return rows.reverse()

@@ -5,6 +5,7 @@ import { Scope } from '../di/scope.js'
 import { Tokens } from '../di/tokens.js'
 import type { ChannelTarget, TurnTarget } from '../delivery/engine.js'
 import { sbError } from '../errors.js'
+import { clientAddress } from '../gateway/client-address.js'
 import type { RouteTable } from '../gateway/route-table.js'
 import { Pipeline, type NamedHooks } from '../pipeline/pipeline.js'
 
@@ -47,6 +48,7 @@ export async function startTenant(root: DependencyContainer, tenant: ResolvedTen
     }
     const pipeline = new Pipeline(hooks)
     const delivery = root.resolve(Tokens.Delivery)
+    const trustProxy = root.isRegistered(Tokens.GatewayConfig, true) && root.resolve(Tokens.GatewayConfig).server.trustProxy
     for (const entry of tenant.channels.filter((c) => c.enabled)) {
       const manifest = entry.plugin.manifest
       const channelScope = scope.child(`channel:${entry.id}`)
@@ -72,6 +74,7 @@ export async function startTenant(root: DependencyContainer, tenant: ResolvedTen
           conversations: root.resolve(Tokens.Conversations),
           transcript: root.resolve(Tokens.Transcript),
           closing: () => delivery.closing,
+          clientAddress: (request) => clientAddress(request, trustProxy),
         }),
       )
       channels.set(entry.id, { type: manifest.id, capabilities: manifest.capabilities, connection })
