@@ -40,9 +40,11 @@ const MAX_CACHED_SEQS = 200_000
 
 /**
  * The delivery path in one process: accept into the inbox (dedup, durable before the ack), run
- * turns one at a time per conversation, commit replies with the inbox completion, then send from
- * the outbox. A crash anywhere leaves either a pending inbox row (the turn reruns) or pending
- * outbox rows (they are sent) — never both, never neither.
+ * turns one at a time per conversation, commit the turn's transcript and replies with the inbox
+ * completion, then send — from the outbox, or for resumable channels (web chat) straight from the
+ * seq'd transcript their clients resume from. A crash anywhere leaves either a pending inbox row
+ * (the turn reruns) or committed replies still to deliver (sent, or fetched by resume) — never
+ * both, never neither.
  */
 @injectable()
 export class DeliveryEngine {
