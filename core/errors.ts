@@ -1,20 +1,14 @@
 /**
- * Every error Switchboard raises on purpose has a stable SB_ERR_* code, an HTTP status and a
- * close code for sockets. Operators alert on codes, clients branch on them, so codes never change
- * meaning once shipped.
+ * Every error Switchboard raises on purpose has a stable SB_ERR_* code and the HTTP status it
+ * maps to. Operators alert on codes, clients branch on them (web-chat error frames carry them), so
+ * codes never change meaning once shipped.
  */
 export const errorCodes = {
   SB_ERR_CONFIG_INVALID: { status: 500, summary: 'configuration is invalid' },
   SB_ERR_CONFIG_NOT_FOUND: { status: 500, summary: 'configuration file or folder not found' },
-  SB_ERR_SECRET_UNRESOLVED: { status: 500, summary: 'a secret reference could not be resolved' },
-  SB_ERR_PLUGIN_UNKNOWN: { status: 500, summary: 'no plugin is registered under that type' },
-  SB_ERR_PLUGIN_DEPENDENCY_MISSING: { status: 500, summary: 'a plugin requires a service nobody provides' },
   SB_ERR_PLUGIN_START_FAILED: { status: 500, summary: 'a plugin failed to start' },
-  SB_ERR_TENANT_NOT_FOUND: { status: 404, summary: 'not found' },
   SB_ERR_NOT_FOUND: { status: 404, summary: 'not found' },
-  SB_ERR_BAD_REQUEST: { status: 400, summary: 'the request is malformed' },
   SB_ERR_FRAME_INVALID: { status: 400, summary: 'the frame is not valid JSON or not a known frame' },
-  SB_ERR_FRAME_TOO_LARGE: { status: 413, summary: 'the frame exceeds the size limit' },
   SB_ERR_TEXT_TOO_LONG: { status: 413, summary: 'the message text exceeds the length limit' },
   SB_ERR_AUTH_REQUIRED: { status: 401, summary: 'a session token is required' },
   SB_ERR_AUTH_INVALID: { status: 401, summary: 'the session token is invalid' },
@@ -50,7 +44,7 @@ export class SwitchboardError extends Error {
 
   /** A user mistake (bad config, bad input) is reported without a stack trace. */
   get isUserError(): boolean {
-    return this.status < 500 || this.code.startsWith('SB_ERR_CONFIG') || this.code === 'SB_ERR_SECRET_UNRESOLVED' || this.code === 'SB_ERR_PLUGIN_UNKNOWN'
+    return this.status < 500 || this.code.startsWith('SB_ERR_CONFIG')
   }
 
   toJSON() {

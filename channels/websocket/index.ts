@@ -1,6 +1,6 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { WebSocketServer } from 'ws'
-import { Tokens, defineChannel, requestIdFrom, type OutboundDelivery } from '../../core/index.js'
+import { Tokens, defineChannel, refuseUpgrade, requestIdFrom, type OutboundDelivery } from '../../core/index.js'
 import { WebchatConnection, type WebchatDeps } from './connection.js'
 import { ConnectionHub } from './hub.js'
 import { manifest } from './manifest.js'
@@ -40,16 +40,14 @@ export default defineChannel({
     ctx.upgrades.reserved('ws', (request, socket, head) => {
       if (!originAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
         ctx.metrics.framesRejected.inc({ tenant, code: 'SB_ERR_ORIGIN_FORBIDDEN' })
-        const body = 'SB_ERR_ORIGIN_FORBIDDEN\n'
-        socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+        refuseUpgrade(socket, 403, 'SB_ERR_ORIGIN_FORBIDDEN')
         return
       }
       connectionLimiter.consume(ctx.clientAddress(request)).then(
         () => wss.handleUpgrade(request, socket, head, (ws) => new WebchatConnection(ws, deps, requestIdFrom(request.headers['x-request-id']))),
         (limited: { msBeforeNext?: number }) => {
           ctx.metrics.framesRejected.inc({ tenant, code: 'SB_ERR_RATE_LIMITED' })
-          const retryAfter = Math.ceil((limited.msBeforeNext ?? 60_000) / 1000)
-          socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: ${retryAfter}\r\nContent-Length: 0\r\n\r\n`)
+          refuseUpgrade(socket, 429, 'SB_ERR_RATE_LIMITED', { 'Retry-After': String(Math.ceil((limited.msBeforeNext ?? 60_000) / 1000)) })
         },
       )
     })

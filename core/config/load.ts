@@ -84,7 +84,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   return { dir, gateway: deepFreeze(gateway), gatewayDisplay: redact(GatewayConfig, gateway), tenants: selected, problems }
 }
 
-/** Loads and validates one tenant file; used at start and by hot reload. */
+/** Loads and validates one tenant file, independently of the others. */
 export async function loadTenantFile(options: { dir: string; file: string; registry: PluginRegistry; env?: NodeJS.ProcessEnv }): Promise<{
   tenant?: ResolvedTenant
   problems: ConfigProblem[]

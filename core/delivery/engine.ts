@@ -35,6 +35,8 @@ export interface TurnTarget {
 export type TenantDirectory = (tenant: string) => TurnTarget | undefined
 
 const BOT_ID = 'bot'
+/** Turns, sends, seqs and waits are all per conversation. */
+const conversationKey = (tenant: string, conversationId: string): string => `${tenant}:${conversationId}`
 const LATE_TURN_GRACE_MS = 5_000
 const MAX_CACHED_SEQS = 200_000
 
@@ -50,12 +52,12 @@ const MAX_CACHED_SEQS = 200_000
 export class DeliveryEngine {
   readonly #sends = new KeyedSerialQueue()
   readonly #seqs = new Map<string, number>()
-  readonly #timers = new Set<NodeJS.Timeout>()
+  /** Every pending delay, with what to do if a shutdown cancels it. */
+  readonly #delays = new Map<NodeJS.Timeout, (() => void) | undefined>()
   /** Conversations waiting out a Retry-After: nothing of theirs may overtake the reply that waits. */
   readonly #waiting = new Set<string>()
-  /** Turns queued or running here, and the retry delays a shutdown cuts short. */
+  /** Turns queued or running here. */
   readonly #active = new Set<string>()
-  readonly #pauses = new Set<() => void>()
   /** Outbox ids being sent right now. */
   readonly #handled = new Set<string>()
   #directory: TenantDirectory = () => undefined
@@ -139,10 +141,11 @@ export class DeliveryEngine {
   /** Stops accepting, waits (bounded) for running turns and sends, and flushes queued writes. */
   async close(graceMs: number): Promise<boolean> {
     this.#closing = true
-    for (const timer of this.#timers) clearTimeout(timer)
-    this.#timers.clear()
-    for (const wake of this.#pauses) wake()
-    this.#pauses.clear()
+    for (const [timer, onCancel] of this.#delays) {
+      clearTimeout(timer)
+      onCancel?.()
+    }
+    this.#delays.clear()
     const turnsDone = await this.turns.drain(graceMs)
     const sendsDone = await this.#sends.drain(Math.max(100, graceMs / 4))
     // Bounded too: with the database gone, queued writes must not hold the process forever.
@@ -157,7 +160,7 @@ export class DeliveryEngine {
    */
   #schedule(record: InboundRecord): void {
     this.#active.add(record.turnId)
-    void this.turns.run(`${record.tenant}:${record.conversationId}`, async () => {
+    void this.turns.run(conversationKey(record.tenant, record.conversationId), async () => {
       try {
         for (let attempt = 1; ; attempt++) {
           const finished = await this.#runTurn(record).catch((error) => {
@@ -165,7 +168,7 @@ export class DeliveryEngine {
             return false
           })
           if (finished || this.#closing || attempt >= this.config.inbox.maxAttempts) return
-          this.#seqs.delete(`${record.tenant}:${record.conversationId}`)
+          this.#seqs.delete(conversationKey(record.tenant, record.conversationId))
           await this.#pause(Math.min(30_000, 500 * 2 ** attempt))
         }
       } finally {
@@ -176,18 +179,7 @@ export class DeliveryEngine {
 
   /** A delay that a shutdown cuts short. */
   #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.#closing) return resolve()
-      const timer = setTimeout(() => {
-        this.#pauses.delete(wake)
-        resolve()
-      }, ms)
-      const wake = () => {
-        clearTimeout(timer)
-        resolve()
-      }
-      this.#pauses.add(wake)
-    })
+    return new Promise((resolve) => this.#later(ms, resolve, resolve))
   }
 
   /** Runs one turn to its commit; false when it must be tried again (it is still pending). */
@@ -200,6 +192,45 @@ export class DeliveryEngine {
       return false
     }
     const started = performance.now()
+    const answer = await this.#answer(record, target, channel)
+    if (!answer) return false
+    const seqKey = conversationKey(record.tenant, record.conversationId)
+    let seq = await this.#lastSeq(record.tenant, record.conversationId)
+    const now = new Date(this.clock.now())
+    const messages: OutboundMessage[] = renderReplies(answer.replies, channel.capabilities).map((parts) => ({
+      id: newId('m_'),
+      seq: ++seq,
+      parts,
+      text: plainText(parts),
+      createdAt: now,
+    }))
+    const committed = await this.store.commitTurn({
+      inbound: record,
+      botId: BOT_ID,
+      annotations: answer.annotations,
+      replies: messages,
+      outbox: !channel.capabilities.resumable,
+    })
+    if (!committed) {
+      // Completed before (a redelivery raced the first run): its answer is already out.
+      this.#seqs.delete(seqKey)
+      return true
+    }
+    this.#seqs.set(seqKey, seq)
+    this.metrics.turnDuration.observe({ tenant: record.tenant, channel: activity.channel }, (performance.now() - started) / 1000)
+    if (messages.length > 0) {
+      const items = messages.map((m) => toItem(record, m))
+      void this.#sends.run(seqKey, () => (channel.capabilities.resumable ? this.#push(items, channel) : this.#send(items, channel)))
+    }
+    return true
+  }
+
+  /**
+   * Runs the tenant's pipeline for one turn under its deadline, with a typing indicator for slow
+   * turns. A failure or timeout becomes an apology; undefined when a stop interrupted it (it reruns).
+   */
+  async #answer(record: InboundRecord, target: TurnTarget, channel: ChannelTarget): Promise<{ replies: Reply[]; annotations: Record<string, unknown> } | undefined> {
+    const { activity } = record
     const log = target.log.child({ turn: record.turnId, channel: activity.channel, instance: record.instance, conversation: record.conversationId, message: activity.id })
     // One controller per turn, both timers cleared when it ends: AbortSignal.any() on the
     // long-lived tenant signal keeps every derived signal alive on Node 20 (nodejs/node#55351).
@@ -227,7 +258,7 @@ export class DeliveryEngine {
       if (!timedOut && (target.signal.aborted || this.#closing)) {
         // Stopped by a shutdown or reload, not by its own failure: it reruns, nobody gets an apology.
         log.info('turn interrupted by a stop; it stays pending')
-        return false
+        return undefined
       }
       this.metrics.turnErrors.inc({ tenant: record.tenant, channel: activity.channel })
       log.error({ err: error }, 'turn failed; answering with an apology')
@@ -242,39 +273,11 @@ export class DeliveryEngine {
       target.signal.removeEventListener('abort', stopTurn)
       if (typing) channel.connection.typing?.(record.conversationId, false)
     }
-    const seqKey = `${record.tenant}:${record.conversationId}`
-    let seq = await this.#lastSeq(record.tenant, record.conversationId)
-    const now = new Date(this.clock.now())
-    const messages: OutboundMessage[] = renderReplies(replies, channel.capabilities).map((parts) => ({
-      id: newId('m_'),
-      seq: ++seq,
-      parts,
-      text: plainText(parts),
-      createdAt: now,
-    }))
-    const committed = await this.store.commitTurn({
-      inbound: record,
-      botId: BOT_ID,
-      annotations: turn.annotations,
-      replies: messages,
-      outbox: !channel.capabilities.resumable,
-    })
-    if (!committed) {
-      // Completed before (a redelivery raced the first run): its answer is already out.
-      this.#seqs.delete(seqKey)
-      return true
-    }
-    this.#seqs.set(seqKey, seq)
-    this.metrics.turnDuration.observe({ tenant: record.tenant, channel: activity.channel }, (performance.now() - started) / 1000)
-    if (messages.length > 0) {
-      const items = messages.map((m) => toItem(record, m))
-      void this.#sends.run(seqKey, () => (channel.capabilities.resumable ? this.#push(items, channel) : this.#send(items, channel)))
-    }
-    return true
+    return { replies, annotations: turn.annotations }
   }
 
   async #lastSeq(tenant: string, conversationId: string): Promise<number> {
-    const key = `${tenant}:${conversationId}`
+    const key = conversationKey(tenant, conversationId)
     const cached = this.#seqs.get(key)
     if (cached !== undefined) return cached
     if (this.#seqs.size >= MAX_CACHED_SEQS) this.#seqs.clear()
@@ -284,7 +287,7 @@ export class DeliveryEngine {
   }
 
   #flushConversation(tenant: string, conversationId: string): void {
-    void this.#sends.run(`${tenant}:${conversationId}`, async () => {
+    void this.#sends.run(conversationKey(tenant, conversationId), async () => {
       const items = await this.store.pendingOutbox({ tenant, conversationId, dueBefore: new Date(this.clock.now()) })
       const first = items[0]
       const channel = first && this.#directory(tenant)?.channel(first.instance)
@@ -294,34 +297,30 @@ export class DeliveryEngine {
 
   /** Live delivery to a resumable channel: whatever does not arrive now, the client fetches by seq. */
   async #push(items: OutboxItem[], channel: ChannelTarget): Promise<void> {
-    for (const item of items) {
-      let outcome: SendOutcome
-      try {
-        outcome = await channel.connection.send(toDelivery(item))
-      } catch (error) {
-        outcome = { status: 'failed', error: (error as Error).message }
-      }
-      this.metrics.messages.inc({ tenant: item.tenant, channel: channel.type, direction: 'out', outcome: outcome.status })
+    for (const item of items) await this.#handOver(item, channel)
+  }
+
+  /** One send attempt, counted; a throw is an ambiguous failure (the platform may have it). */
+  async #handOver(item: OutboxItem, channel: ChannelTarget): Promise<SendOutcome> {
+    let outcome: SendOutcome
+    try {
+      outcome = await channel.connection.send(toDelivery(item))
+    } catch (error) {
+      outcome = { status: 'unknown', error: (error as Error).message }
     }
+    this.metrics.messages.inc({ tenant: item.tenant, channel: channel.type, direction: 'out', outcome: outcome.status })
+    return outcome
   }
 
   /** Sends in seq order; stops at the first reply that must wait so order is never broken. */
   async #send(items: OutboxItem[], channel: ChannelTarget): Promise<void> {
     for (const item of items) {
       // Still pending in the outbox; the flush after the wait sends it in order.
-      if (this.#waiting.has(`${item.tenant}:${item.conversationId}`)) return
+      if (this.#waiting.has(conversationKey(item.tenant, item.conversationId))) return
       // A flush and the turn's own send can both hold the same reply; only the first sends it.
       if (this.#handled.has(item.id)) continue
       this.#handled.add(item.id)
-      const delivery = toDelivery(item)
-      const labels = { tenant: item.tenant, channel: channel.type, direction: 'out' }
-      let outcome
-      try {
-        outcome = await channel.connection.send(delivery)
-      } catch (error) {
-        outcome = { status: 'unknown', error: (error as Error).message } as const
-      }
-      this.metrics.messages.inc({ ...labels, outcome: outcome.status })
+      const outcome = await this.#handOver(item, channel)
       if (outcome.status === 'sent') {
         void this.store
           .markSent(item.id)
@@ -346,7 +345,7 @@ export class DeliveryEngine {
   }
 
   #retryLater(tenant: string, conversationId: string, afterMs: number): void {
-    const key = `${tenant}:${conversationId}`
+    const key = conversationKey(tenant, conversationId)
     this.#waiting.add(key)
     this.#later(afterMs, () => {
       this.#waiting.delete(key)
@@ -354,14 +353,15 @@ export class DeliveryEngine {
     })
   }
 
-  #later(afterMs: number, task: () => void): void {
-    if (this.#closing) return
+  /** Runs `task` after a delay unless the engine closes first (then `onCancel`, if any). */
+  #later(afterMs: number, task: () => void, onCancel?: () => void): void {
+    if (this.#closing) return onCancel?.()
     const timer = setTimeout(() => {
-      this.#timers.delete(timer)
+      this.#delays.delete(timer)
       task()
     }, afterMs)
     timer.unref()
-    this.#timers.add(timer)
+    this.#delays.set(timer, onCancel)
   }
 }
 

@@ -21,6 +21,7 @@ import { DeliveryStore } from '../store/delivery-store.js'
 import { openDatabase, redactUrl } from '../store/open.js'
 import { TranscriptRepository } from '../store/transcript.js'
 import { startTenant, type TenantRuntime } from '../tenancy/tenant-runtime.js'
+import { createHealthProbe } from './health.js'
 import { createHttpApp } from './http-app.js'
 import { RouteTable } from './route-table.js'
 import { loadSessionSecret } from './session-secret.js'
@@ -103,38 +104,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     for (const tenant of config.tenants) tenants.set(tenant.id, await startTenant(root, tenant, routes))
     delivery.attach((id) => tenants.get(id))
 
-    let storeUp = true
-    const health = {
-      alive: () => true,
-      async ready() {
-        const checks: Record<string, string> = { config: 'ok', tenants: `${tenants.size} running` }
-        try {
-          await db.ping()
-          storeUp = true
-          checks.database = 'ok'
-        } catch (error) {
-          storeUp = false
-          checks.database = `unreachable: ${(error as Error).message}`
-        }
-        metrics.storeUp.set(storeUp ? 1 : 0)
-        if (delivery.closing) checks.gateway = 'shutting down'
-        return { ready: storeUp && !delivery.closing && tenants.size > 0, checks }
-      },
-    }
+    const health = createHealthProbe({ db, metrics, closing: () => delivery.closing, tenantCount: () => tenants.size })
     const app = createHttpApp({ routes, metrics, log, health, trustProxy: gateway.server.trustProxy })
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 }, app.callback())
-    server.on('upgrade', (request, socket, head) => {
-      // Node drops its own error handler once a socket is upgraded; a reset here must not crash us.
-      socket.on('error', () => socket.destroy())
-      const match = /^\/t\/([^/?]+)\/([^/?]+)\/?(?:\?.*)?$/.exec(request.url ?? '')
-      const handler = match && routes.upgrade(match[1]!, match[2]!)
-      if (!handler || delivery.closing) {
-        const status = delivery.closing ? '503 Service Unavailable' : '404 Not Found'
-        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
-        return
-      }
-      handler(request, socket, head)
-    })
+    server.on('upgrade', (request, socket, head) => routes.handleUpgrade(request, socket, head, delivery.closing))
     server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
     })

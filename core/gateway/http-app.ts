@@ -3,14 +3,8 @@ import Koa from 'koa'
 import type { Logger } from 'pino'
 import { isSwitchboardError, sbError } from '../errors.js'
 import type { Metrics } from '../observability/metrics.js'
+import type { HealthProbe } from './health.js'
 import type { RouteTable } from './route-table.js'
-
-export interface HealthProbe {
-  /** Liveness: the process serves requests. */
-  alive(): boolean
-  /** Readiness: config loaded, stores reachable, not shutting down. */
-  ready(): Promise<{ ready: boolean; checks: Record<string, string> }>
-}
 
 /**
  * The HTTP surface: operations endpoints and the per-tenant channel routes. No body parser runs

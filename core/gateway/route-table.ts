@@ -1,6 +1,8 @@
 import type { Middleware } from 'koa'
 import type { Scope } from '../di/scope.js'
-import type { HttpMethod, RouteRegistrar, UpgradeHandler, UpgradeRegistrar } from '../plugin/routes.js'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { refuseUpgrade, type HttpMethod, type RouteRegistrar, type UpgradeHandler, type UpgradeRegistrar } from '../plugin/routes.js'
 
 const normalise = (path: string) => (path === '' ? '/' : path.startsWith('/') ? path : `/${path}`)
 
@@ -18,8 +20,15 @@ export class RouteTable {
     return this.#http.get(`${tenant}/${segment} ${verb} ${normalise(path)}`)
   }
 
-  upgrade(tenant: string, name: string): UpgradeHandler | undefined {
-    return this.#upgrades.get(`${tenant}/${name}`)
+  /** Hands a WebSocket upgrade to the channel that reserved its path, or refuses it. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, closing: boolean): void {
+    // Node drops its own error handler once a socket is upgraded; a reset here must not crash us.
+    socket.on('error', () => socket.destroy())
+    const match = /^\/t\/([^/?]+)\/([^/?]+)\/?(?:\?.*)?$/.exec(request.url ?? '')
+    const handler = match && this.#upgrades.get(`${match[1]}/${match[2]}`)
+    if (closing) return refuseUpgrade(socket, 503, 'SB_ERR_SHUTTING_DOWN')
+    if (!handler) return refuseUpgrade(socket, 404, 'SB_ERR_NOT_FOUND')
+    handler(request, socket, head)
   }
 
   registrar(options: { tenant: string; instance: string; reserved: readonly string[]; scope: Scope }): {

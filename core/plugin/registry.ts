@@ -1,4 +1,3 @@
-import { sbError } from '../errors.js'
 import type { AgentPlugin } from './agent.js'
 import type { ChannelPlugin } from './channel.js'
 
@@ -15,12 +14,13 @@ export class PluginRegistry {
   }
 
   addChannel(plugin: ChannelPlugin): void {
-    if (this.#channels.has(plugin.manifest.id)) throw sbError('SB_ERR_PLUGIN_UNKNOWN', `channel type "${plugin.manifest.id}" registered twice`)
+    // A wiring mistake in the composition root, not something an operator can fix in config.
+    if (this.#channels.has(plugin.manifest.id)) throw new Error(`channel type "${plugin.manifest.id}" registered twice`)
     this.#channels.set(plugin.manifest.id, plugin)
   }
 
   addAgent(plugin: AgentPlugin): void {
-    if (this.#agents.has(plugin.manifest.id)) throw sbError('SB_ERR_PLUGIN_UNKNOWN', `plugin type "${plugin.manifest.id}" registered twice`)
+    if (this.#agents.has(plugin.manifest.id)) throw new Error(`plugin type "${plugin.manifest.id}" registered twice`)
     this.#agents.set(plugin.manifest.id, plugin)
   }
 

@@ -17,6 +17,17 @@ export interface RouteRegistrar {
   pathOf(path: string): string
 }
 
+/**
+ * Answers an upgrade request that will not become a socket with a plain HTTP response. The body
+ * is the error code, so a client sees why without guessing from the status alone.
+ */
+export function refuseUpgrade(socket: Duplex, status: 403 | 404 | 429 | 503, code: string, headers: Record<string, string> = {}): void {
+  const reason = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status]
+  const body = `${code}\n`
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`)
+}
+
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void
 
 export interface UpgradeRegistrar {

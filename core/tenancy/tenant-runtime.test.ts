@@ -3,6 +3,7 @@ import pino from 'pino'
 import { container } from 'tsyringe'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { GatewayConfig } from '../config/gateway-schema.js'
 import type { ResolvedTenant } from '../config/load.js'
 import { Scope } from '../di/scope.js'
 import { Tokens } from '../di/tokens.js'
@@ -17,6 +18,7 @@ import { startTenant } from './tenant-runtime.js'
 function rootContainer() {
   const root = container.createChildContainer()
   root.register(Tokens.RootScope, { useValue: new Scope('gateway') })
+  root.register(Tokens.GatewayConfig, { useValue: GatewayConfig.parse({}) })
   root.register(Tokens.Logger, { useValue: pino({ level: 'silent' }) })
   root.register(Tokens.Metrics, { useValue: new Metrics({ defaultMetrics: false }) })
   root.register(Tokens.Delivery, { useValue: { receive: async () => ({}), closing: false } as never })

@@ -48,7 +48,7 @@ export async function startTenant(root: DependencyContainer, tenant: ResolvedTen
     }
     const pipeline = new Pipeline(hooks)
     const delivery = root.resolve(Tokens.Delivery)
-    const trustProxy = root.isRegistered(Tokens.GatewayConfig, true) && root.resolve(Tokens.GatewayConfig).server.trustProxy
+    const trustProxy = root.resolve(Tokens.GatewayConfig).server.trustProxy
     for (const entry of tenant.channels.filter((c) => c.enabled)) {
       const manifest = entry.plugin.manifest
       const channelScope = scope.child(`channel:${entry.id}`)
