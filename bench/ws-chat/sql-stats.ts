@@ -1,9 +1,10 @@
-import type { Database } from '../../core/store/database.js'
+import type { Database, Sql } from '../../core/store/database.js'
+import { wrapTenantSql } from './wrap-sql.js'
 
 /**
  * Diagnostic (`--sql-stats`): per-statement counts and times of the gateway's queries, to split the
  * database share of a message by statement. It wraps `query` on the Database object the gateway
- * registered; the repositories look `query` up on every call, so the wrapper sees all of them.
+ * registered; every tenant-scoped statement passes through it (scope statements are not counted).
  *
  * `execMs` estimates time spent executing rather than queued: PGlite runs one query at a time, so a
  * query's execution starts when it was issued or when the previous one finished, whichever is later.
@@ -21,11 +22,10 @@ export interface StatementStats {
 export function traceQueries(db: Database): { reset(): void; snapshot(): StatementStats[] } {
   let stats = new Map<string, StatementStats>()
   let lastEnd = 0
-  const original = db.query.bind(db)
-  const traced: Database['query'] = async (text, params) => {
+  const traced = (tx: Sql): Sql => ({ query: async (text, params) => {
     const started = performance.now()
     try {
-      return await original(text, params)
+      return await tx.query(text, params)
     } finally {
       const ended = performance.now()
       const key = text.replace(/\s+/g, ' ').trim().slice(0, 90)
@@ -37,8 +37,8 @@ export function traceQueries(db: Database): { reset(): void; snapshot(): Stateme
       lastEnd = ended
       stats.set(key, entry)
     }
-  }
-  ;(db as { query: Database['query'] }).query = traced
+  } }) as Sql
+  wrapTenantSql(db, traced)
   return {
     reset: () => {
       stats = new Map()

@@ -1,4 +1,4 @@
-import type { Database } from '../../core/store/database.js'
+import type { Database, Sql } from '../../core/store/database.js'
 
 /**
  * Diagnostic (`--stub-db`): answers the web-chat hot path's statements from memory, so a run
@@ -10,8 +10,8 @@ import type { Database } from '../../core/store/database.js'
  * database); statements this stub does not know go to the real database.
  */
 export function stubQueries(db: Database): void {
-  const real = db.query.bind(db)
-  const stub = async (text: string, params: readonly unknown[] = []): Promise<unknown[]> => {
+  const stubbed = (real: Sql): Sql => ({ query: stub(real) as Sql['query'] })
+  const stub = (real: Sql) => async (text: string, params: readonly unknown[] = []): Promise<unknown[]> => {
     if (text.includes('INSERT INTO conversations')) {
       const [id, tenant, channel, instance, externalId, userId, userName, locale] = params as (string | null)[]
       const now = new Date()
@@ -23,7 +23,13 @@ export function stubQueries(db: Database): void {
     // commit (transcript + outbox + inbox done) and "mark sent" return nothing.
     if (text.includes('INSERT INTO outbox') || text.startsWith('UPDATE outbox')) return []
     if (text.includes('AND seq > $3')) return []
-    return real(text, params)
+    return real.query(text, params)
   }
-  ;(db as { query: unknown }).query = stub
+  // No transaction either: a statement the stub answers never reaches the database.
+  const realSql = (tenant: string): Sql => ({ query: (text, params) => original(tenant, (tx) => tx.query(text, params)) })
+  const original = db.withTenant.bind(db)
+  Object.assign(db, {
+    withTenant: <T>(tenant: string, fn: (tx: Sql) => Promise<T>) => fn(stubbed(realSql(tenant))),
+    tenant: (tenant: string): Sql => stubbed(realSql(tenant)),
+  })
 }

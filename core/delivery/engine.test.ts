@@ -111,13 +111,13 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     running.splice(running.indexOf(first.engine), 1)
 
     const second = boot(counting)
-    expect(await second.engine.recover()).toEqual({ turns: 0, replies: 1 })
+    expect(await second.engine.recover('acme')).toEqual({ turns: 0, replies: 1 })
     await until(() => second.channel.sent.length === 1)
     expect(second.channel.sent[0]).toMatchObject({ seq: 1, text: 'echo: hello' })
     expect(turnsRun).toBe(1)
 
     const third = boot(counting)
-    expect(await third.engine.recover()).toEqual({ turns: 0, replies: 0 })
+    expect(await third.engine.recover('acme')).toEqual({ turns: 0, replies: 0 })
   })
 
   it('reruns a turn that was accepted but not finished when the process died', async () => {
@@ -126,7 +126,7 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     running.splice(running.indexOf(first.engine), 1)
 
     const second = boot(echo)
-    expect(await second.engine.recover()).toEqual({ turns: 1, replies: 0 })
+    expect(await second.engine.recover('acme')).toEqual({ turns: 1, replies: 0 })
     await until(() => second.channel.sent.length === 1)
     expect(second.channel.sent[0]!.text).toBe('echo: are you there?')
   })
@@ -149,9 +149,9 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     await engine.receive(message('1', 'hi'))
     await until(() => channel.sent.length === 1)
     await engine.close(1000)
-    expect(await store.pendingOutbox({ conversationId })).toEqual([])
+    expect(await store.pendingOutbox({ tenant: 'acme', conversationId })).toEqual([])
     expect((await new TranscriptRepository(t.db).outboundAfter('acme', conversationId, 0)).map((m) => m.text)).toEqual(['echo: hi'])
-    expect(await store.outboxStats()).toEqual([])
+    expect(await store.outboxStats('acme')).toEqual({ pending: 0, oldestSeconds: 0 })
   })
 
   it('pushes replies to a resumable channel straight from the transcript, keeping no outbox', async () => {
@@ -162,7 +162,7 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     await engine.receive(message('2', 'hello?'))
     await until(() => channel.sent.length === 2)
     await engine.close(1000)
-    expect(await store.pendingOutbox()).toEqual([])
+    expect(await store.pendingOutbox({ tenant: 'acme' })).toEqual([])
     expect((await new TranscriptRepository(t.db).outboundAfter('acme', conversationId, 0)).map((m) => [m.seq, m.text])).toEqual([
       [1, 'echo: anyone?'],
       [2, 'echo: hello?'],
@@ -211,7 +211,7 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     running.splice(running.indexOf(first.engine), 1)
 
     const second = boot(echo)
-    expect(await second.engine.recover()).toMatchObject({ turns: 1 })
+    expect(await second.engine.recover('acme')).toMatchObject({ turns: 1 })
     await until(() => second.channel.sent.length === 1)
     expect(second.channel.sent[0]!.text).toBe('echo: slow question')
   })
@@ -226,7 +226,7 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     running.splice(running.indexOf(first.engine), 1)
 
     const second = boot(echo)
-    expect(await second.engine.recover()).toEqual({ turns: 0, replies: 1 })
+    expect(await second.engine.recover('acme')).toEqual({ turns: 0, replies: 1 })
     await until(() => second.channel.sent.length === 1)
     expect(second.channel.sent[0]).toMatchObject({ text: 'echo: later', attempt: 2 })
   })

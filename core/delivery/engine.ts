@@ -113,11 +113,16 @@ export class DeliveryEngine {
     return result
   }
 
-  /** Replays what a crash or restart interrupted: pending turns, then pending replies. */
-  async recover(): Promise<{ turns: number; replies: number }> {
+  /**
+   * Replays what a crash or restart interrupted for one tenant: pending turns, then pending
+   * replies. Called when the tenant starts, so a tenant added later, or served by another process,
+   * recovers its own work and nobody else's.
+   */
+  async recover(tenant: string): Promise<{ turns: number; replies: number }> {
     let turns = 0
-    for (let after: string | undefined, page; (page = await this.store.pendingTurns(after)).length > 0; after = page.at(-1)!.turnId) {
+    for (let after: string | undefined, page; (page = await this.store.pendingTurns(tenant, after)).length > 0; after = page.at(-1)!.turnId) {
       for (const record of page) {
+        if (this.#active.has(record.turnId)) continue
         if (record.attempts > this.config.inbox.maxAttempts) {
           this.log.error({ tenant: record.tenant, turn: record.turnId }, 'turn failed on every attempt; set aside as failed')
           await this.store.failTurn(record)
@@ -129,7 +134,7 @@ export class DeliveryEngine {
       }
     }
     let replies = 0
-    for (const backlog of await this.store.outboxBacklog()) {
+    for (const backlog of await this.store.outboxBacklog(tenant)) {
       replies += backlog.pending
       const wait = backlog.dueAt.getTime() - this.clock.now()
       if (wait > 0) this.#retryLater(backlog.tenant, backlog.conversationId, wait)
@@ -323,7 +328,7 @@ export class DeliveryEngine {
       const outcome = await this.#handOver(item, channel)
       if (outcome.status === 'sent') {
         void this.store
-          .markSent(item.id)
+          .markSent(item)
           .catch((error) => this.log.error({ err: error, outbox: item.id }, 'could not mark reply sent'))
           .finally(() => this.#handled.delete(item.id))
         continue
@@ -331,15 +336,15 @@ export class DeliveryEngine {
       this.#handled.delete(item.id)
       if (outcome.status === 'deferred') {
         // Parked, not pending: the visitor gets it by resuming, and the backlog alert stays meaningful.
-        await this.store.markAttempt(item.id, { status: 'parked', error: 'no connected recipient' })
+        await this.store.markAttempt(item, { status: 'parked', error: 'no connected recipient' })
         continue
       }
       if (outcome.status === 'retry') {
-        await this.store.markAttempt(item.id, { status: 'pending', error: outcome.error, retryAt: new Date(this.clock.now() + outcome.afterMs) })
+        await this.store.markAttempt(item, { status: 'pending', error: outcome.error, retryAt: new Date(this.clock.now() + outcome.afterMs) })
         this.#retryLater(item.tenant, item.conversationId, outcome.afterMs)
         return
       }
-      await this.store.markAttempt(item.id, { status: outcome.status, error: outcome.error })
+      await this.store.markAttempt(item, { status: outcome.status, error: outcome.error })
       this.log.error({ tenant: item.tenant, outbox: item.id, status: outcome.status, error: outcome.error }, 'reply not delivered')
     }
   }

@@ -93,9 +93,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics.beforeScrape = async () => {
       metrics.outboxPending.reset()
       metrics.outboxOldest.reset()
-      for (const row of await store.outboxStats()) {
-        metrics.outboxPending.set({ tenant: row.tenant }, row.pending)
-        metrics.outboxOldest.set({ tenant: row.tenant }, row.oldestSeconds)
+      for (const tenant of tenants.keys()) {
+        const stats = await store.outboxStats(tenant)
+        metrics.outboxPending.set({ tenant }, stats.pending)
+        metrics.outboxOldest.set({ tenant }, stats.oldestSeconds)
       }
     }
 
@@ -112,11 +113,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
     })
 
-    const recovered = await delivery.recover()
-    if (recovered.turns + recovered.replies > 0) log.info(recovered, 'recovered work interrupted by the last stop')
+    for (const tenant of tenants.keys()) {
+      const recovered = await delivery.recover(tenant)
+      if (recovered.turns + recovered.replies > 0) log.info({ tenant, ...recovered }, 'recovered work interrupted by the last stop')
+    }
 
     const prune = setInterval(() => {
-      store.pruneInbox(new Date(Date.now() - gateway.inbox.retentionHours * HOUR)).catch((error) => log.warn({ err: error }, 'inbox prune failed'))
+      for (const tenant of tenants.keys()) {
+        store.pruneInbox(tenant, new Date(Date.now() - gateway.inbox.retentionHours * HOUR)).catch((error) => log.warn({ err: error, tenant }, 'inbox prune failed'))
+      }
     }, HOUR)
     prune.unref()
     rootScope.onDispose(() => clearInterval(prune), 'inbox prune')

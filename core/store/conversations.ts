@@ -38,7 +38,7 @@ export class ConversationRepository {
 
   /** Finds the conversation of (tenant, instance, externalId), creating it the first time. */
   async ensure(input: EnsureConversation): Promise<ConversationRecord> {
-    const rows = await this.db.query<ConversationRecord>(
+    const rows = await this.db.tenant(input.tenant).query<ConversationRecord>(
       `INSERT INTO conversations (id, tenant_id, channel, instance, external_id, user_id, user_name, locale)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (tenant_id, instance, external_id) DO UPDATE SET last_activity_at = now()
@@ -49,12 +49,12 @@ export class ConversationRepository {
   }
 
   async get(tenant: string, id: string): Promise<ConversationRecord | undefined> {
-    const rows = await this.db.query<ConversationRecord>(`SELECT ${columns} FROM conversations WHERE tenant_id = $1 AND id = $2`, [tenant, id])
+    const rows = await this.db.tenant(tenant).query<ConversationRecord>(`SELECT ${columns} FROM conversations WHERE tenant_id = $1 AND id = $2`, [tenant, id])
     return rows[0]
   }
 
   async list(tenant: string, options: { limit?: number } = {}): Promise<ConversationRecord[]> {
-    return this.db.query<ConversationRecord>(
+    return this.db.tenant(tenant).query<ConversationRecord>(
       `SELECT ${columns} FROM conversations WHERE tenant_id = $1 ORDER BY last_activity_at DESC LIMIT $2`,
       [tenant, options.limit ?? 50],
     )

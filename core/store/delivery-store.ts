@@ -3,7 +3,8 @@ import { Tokens } from '../di/tokens.js'
 import type { InboundActivity, Part } from '../message/index.js'
 import { BatchQueue } from './batch-queue.js'
 import { isDataError } from './errors.js'
-import type { Database } from './database.js'
+import type { Database, Sql } from './database.js'
+import { perTenant } from './tenant-batches.js'
 
 export interface InboxKey {
   tenant: string
@@ -44,6 +45,11 @@ export interface TurnCommit {
   outbox: boolean
 }
 
+export interface OutboxRef {
+  tenant: string
+  id: string
+}
+
 export interface OutboxItem {
   id: string
   tenant: string
@@ -67,13 +73,16 @@ const keyOf = (k: InboxKey) => `${k.tenant}\u001f${k.instance}\u001f${k.platform
 export class DeliveryStore {
   readonly #accept: BatchQueue<InboundRecord, AcceptResult>
   readonly #commit: BatchQueue<TurnCommit, boolean>
-  readonly #sent: BatchQueue<string, void>
+  readonly #sent: BatchQueue<OutboxRef, void>
 
   constructor(@inject(Tokens.Database) private readonly db: Database) {
     const options = { concurrency: db.kind === 'postgres' ? 3 : 1, isolate: isDataError }
-    this.#accept = new BatchQueue((batch) => this.#acceptBatch(batch), options)
-    this.#commit = new BatchQueue((batch) => this.#commitBatch(batch), options)
-    this.#sent = new BatchQueue((ids) => this.#sentBatch(ids), options)
+    this.#accept = new BatchQueue((batch) => perTenant(db, batch, (tx, items) => this.#acceptBatch(tx, items)), options)
+    this.#commit = new BatchQueue(
+      (batch) => perTenant(db, batch.map((c) => ({ tenant: c.inbound.tenant, c })), (tx, items) => this.#commitBatch(tx, items.map((i) => i.c))),
+      options,
+    )
+    this.#sent = new BatchQueue((batch) => perTenant(db, batch, (tx, items) => this.#sentBatch(tx, items)), options)
   }
 
   /** Records an inbound activity durably, or reports that it was seen before. */
@@ -89,20 +98,20 @@ export class DeliveryStore {
     return this.#commit.push(commit)
   }
 
-  markSent(outboxId: string): Promise<void> {
-    return this.#sent.push(outboxId)
+  markSent(item: OutboxRef): Promise<void> {
+    return this.#sent.push(item)
   }
 
-  async markAttempt(outboxId: string, outcome: { status: 'pending' | 'parked' | 'failed' | 'unknown'; error: string; retryAt?: Date }): Promise<void> {
-    await this.db.query(
+  async markAttempt(item: OutboxRef, outcome: { status: 'pending' | 'parked' | 'failed' | 'unknown'; error: string; retryAt?: Date }): Promise<void> {
+    await this.db.tenant(item.tenant).query(
       `UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = coalesce($4, next_attempt_at) WHERE id = $1`,
-      [outboxId, outcome.status, outcome.error.slice(0, 1000), outcome.retryAt ?? null],
+      [item.id, outcome.status, outcome.error.slice(0, 1000), outcome.retryAt ?? null],
     )
   }
 
-  /** Accepted turns that never completed, oldest first: replayed when the gateway starts. */
-  async pendingTurns(afterTurnId?: string, limit = 500): Promise<(InboundRecord & { attempts: number })[]> {
-    const rows = await this.db.query<InboundRecord & { attempts: number }>(
+  /** A tenant's accepted turns that never completed, oldest first: replayed when it starts. */
+  async pendingTurns(tenant: string, afterTurnId?: string, limit = 500): Promise<(InboundRecord & { attempts: number })[]> {
+    const rows = await this.db.tenant(tenant).query<InboundRecord & { attempts: number }>(
       `UPDATE inbox SET attempts = attempts + 1
        WHERE (tenant_id, instance, platform_msg_id) IN (
          SELECT tenant_id, instance, platform_msg_id FROM inbox
@@ -117,7 +126,7 @@ export class DeliveryStore {
   /** Gives up on a turn that keeps failing, so one poisonous message cannot block a restart loop. */
   async failTurn(key: InboxKey): Promise<void> {
     // The message still belongs in the transcript, marked, after the inbox forgets it.
-    await this.db.query(
+    await this.db.tenant(key.tenant).query(
       `WITH failed AS (
          UPDATE inbox SET status = 'failed', done_at = now()
          WHERE tenant_id = $1 AND instance = $2 AND platform_msg_id = $3 AND status = 'pending' RETURNING *)
@@ -131,8 +140,8 @@ export class DeliveryStore {
   }
 
   /** Replies persisted but not yet delivered, in conversation order. */
-  pendingOutbox(filter: { tenant?: string; instance?: string; conversationId?: string; dueBefore?: Date } = {}, limit = 1000): Promise<OutboxItem[]> {
-    return this.db.query<OutboxItem>(
+  pendingOutbox(filter: { tenant: string; instance?: string; conversationId?: string; dueBefore?: Date }, limit = 1000): Promise<OutboxItem[]> {
+    return this.db.tenant(filter.tenant).query<OutboxItem>(
       `SELECT o.id, o.tenant_id AS tenant, o.conversation_id AS "conversationId", o.instance, o.seq, o.attempts,
               m.turn_id AS "turnId", m.parts, m.text, m.created_at AS "createdAt"
        FROM outbox o JOIN messages m ON m.id = o.id
@@ -140,29 +149,29 @@ export class DeliveryStore {
          AND ($1::text IS NULL OR o.tenant_id = $1) AND ($2::text IS NULL OR o.instance = $2)
          AND ($3::text IS NULL OR o.conversation_id = $3) AND ($4::timestamptz IS NULL OR o.next_attempt_at <= $4)
        ORDER BY o.conversation_id, o.seq LIMIT $5`,
-      [filter.tenant ?? null, filter.instance ?? null, filter.conversationId ?? null, filter.dueBefore ?? null, limit],
+      [filter.tenant, filter.instance ?? null, filter.conversationId ?? null, filter.dueBefore ?? null, limit],
     )
   }
 
-  /** Conversations with replies waiting, and when the earliest of them is due. */
-  outboxBacklog(): Promise<{ tenant: string; conversationId: string; pending: number; dueAt: Date }[]> {
-    return this.db.query(
+  /** A tenant's conversations with replies waiting, and when the earliest of them is due. */
+  outboxBacklog(tenant: string): Promise<{ tenant: string; conversationId: string; pending: number; dueAt: Date }[]> {
+    return this.db.tenant(tenant).query(
       `SELECT tenant_id AS tenant, conversation_id AS "conversationId", count(*)::int AS pending, min(next_attempt_at) AS "dueAt"
        FROM outbox WHERE status = 'pending' GROUP BY tenant_id, conversation_id`,
     )
   }
 
-  async outboxStats(): Promise<{ tenant: string; pending: number; oldestSeconds: number }[]> {
-    return this.db.query(
-      `SELECT tenant_id AS tenant, count(*)::int AS pending,
-              coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldestSeconds"
-       FROM outbox WHERE status = 'pending' GROUP BY tenant_id`,
+  async outboxStats(tenant: string): Promise<{ pending: number; oldestSeconds: number }> {
+    const rows = await this.db.tenant(tenant).query<{ pending: number; oldestSeconds: number }>(
+      `SELECT count(*)::int AS pending, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldestSeconds"
+       FROM outbox WHERE status = 'pending'`,
     )
+    return rows[0] ?? { pending: 0, oldestSeconds: 0 }
   }
 
-  /** Forgets dedup keys of finished turns once the platforms' redelivery horizon has passed. */
-  async pruneInbox(olderThan: Date): Promise<number> {
-    const rows = await this.db.query(`DELETE FROM inbox WHERE status <> 'pending' AND done_at < $1 RETURNING 1`, [olderThan])
+  /** Forgets a tenant's dedup keys of finished turns once the platforms' redelivery horizon has passed. */
+  async pruneInbox(tenant: string, olderThan: Date): Promise<number> {
+    const rows = await this.db.tenant(tenant).query(`DELETE FROM inbox WHERE status <> 'pending' AND done_at < $1 RETURNING 1`, [olderThan])
     return rows.length
   }
 
@@ -171,7 +180,7 @@ export class DeliveryStore {
     await Promise.all([this.#accept.drain(), this.#commit.drain(), this.#sent.drain()])
   }
 
-  async #acceptBatch(batch: InboundRecord[]): Promise<AcceptResult[]> {
+  async #acceptBatch(tx: Sql, batch: InboundRecord[]): Promise<AcceptResult[]> {
     // The same key twice in one batch (a concurrent redelivery) must not reach one INSERT twice.
     const firstByKey = new Map<string, InboundRecord>()
     for (const record of batch) if (!firstByKey.has(keyOf(record))) firstByKey.set(keyOf(record), record)
@@ -186,7 +195,7 @@ export class DeliveryStore {
       activity: r.activity,
       received_at: r.receivedAt.toISOString(),
     }))
-    const inserted = await this.db.query<{ turn_id: string }>(
+    const inserted = await tx.query<{ turn_id: string }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(tenant_id text, instance text, platform_msg_id text,
            conversation_id text, turn_id text, message_id text, activity jsonb, received_at timestamptz))
@@ -200,7 +209,7 @@ export class DeliveryStore {
     const duplicates = batch.filter((r) => !fresh.has(r.turnId))
     const existing = new Map<string, { turnId: string; messageId: string; done: boolean }>()
     if (duplicates.length > 0) {
-      const found = await this.db.query<{ key: string; turnId: string; messageId: string; status: string }>(
+      const found = await tx.query<{ key: string; turnId: string; messageId: string; status: string }>(
         `SELECT i.tenant_id || chr(31) || i.instance || chr(31) || i.platform_msg_id AS key, i.turn_id AS "turnId", i.message_id AS "messageId", i.status
          FROM inbox i JOIN jsonb_to_recordset($1::jsonb) AS x(tenant text, instance text, "platformMsgId" text)
            ON i.tenant_id = x.tenant AND i.instance = x.instance AND i.platform_msg_id = x."platformMsgId"`,
@@ -215,7 +224,7 @@ export class DeliveryStore {
     })
   }
 
-  async #commitBatch(batch: TurnCommit[]): Promise<boolean[]> {
+  async #commitBatch(tx: Sql, batch: TurnCommit[]): Promise<boolean[]> {
     const replies = batch.flatMap(({ inbound, botId, replies, outbox }) =>
       replies.map((r) => ({
         id: r.id,
@@ -248,7 +257,7 @@ export class DeliveryStore {
     }))
     // One statement is one atomic unit: the inbox completion claims the turn (only a pending one),
     // and the transcript and outbox rows of claimed turns land with it.
-    const claimed = await this.db.query<{ turn_id: string }>(
+    const claimed = await tx.query<{ turn_id: string }>(
       `WITH r AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant_id text, conversation_id text, instance text,
            turn_id text, seq int, sender_id text, text text, parts jsonb, created_at timestamptz, queue boolean)),
@@ -281,12 +290,12 @@ export class DeliveryStore {
     return batch.map((c) => done.has(c.inbound.turnId))
   }
 
-  async #sentBatch(ids: string[]): Promise<void[]> {
-    await this.db.query(
+  async #sentBatch(tx: Sql, items: OutboxRef[]): Promise<void[]> {
+    await tx.query(
       `UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1
        WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND status <> 'sent'`,
-      [JSON.stringify(ids)],
+      [JSON.stringify(items.map((i) => i.id))],
     )
-    return ids.map(() => undefined)
+    return items.map(() => undefined)
   }
 }

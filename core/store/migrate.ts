@@ -11,7 +11,7 @@ const MIGRATION_LOCK = 7_311_992
  * replicas booting together migrate once. The same files run on PGlite and PostgreSQL.
  */
 export async function migrate(db: Database): Promise<string[]> {
-  await db.transaction(async (tx) => {
+  await db.owner.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`)
   })
@@ -19,7 +19,7 @@ export async function migrate(db: Database): Promise<string[]> {
   const applied: string[] = []
   for (const file of files) {
     const sql = await readFile(migrationsDir + file, 'utf8')
-    const done = await db.transaction(async (tx) => {
+    const done = await db.owner.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
       const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE id = $1', [file])
       if (seen.length > 0) return false
@@ -32,9 +32,24 @@ export async function migrate(db: Database): Promise<string[]> {
   return applied
 }
 
-/** Migrations are plain DDL; statements end at a semicolon at the end of a line. */
-const splitStatements = (sql: string): string[] =>
-  sql
-    .split(/;\s*$/m)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter(Boolean)
+/**
+ * Statements end at a semicolon at the end of a line, except inside a `$$` body (a DO block or a
+ * function), whose own lines end in semicolons too.
+ */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = []
+  let current: string[] = []
+  let inBody = false
+  for (const line of sql.split('\n')) {
+    if (!inBody && /^\s*--/.test(line)) continue
+    current.push(line)
+    if ((line.match(/\$\$/g) ?? []).length % 2 === 1) inBody = !inBody
+    if (!inBody && /;\s*$/.test(line)) {
+      statements.push(current.join('\n').trim().replace(/;$/, ''))
+      current = []
+    }
+  }
+  const rest = current.join('\n').trim()
+  if (rest) statements.push(rest)
+  return statements.filter(Boolean)
+}

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
-import type { Database, Sql } from './database.js'
+import { scopeStatements, type Database, type Sql } from './database.js'
 
 /**
  * Embedded PostgreSQL (WASM) so `npm start` needs nothing installed. PGlite is a single
@@ -17,13 +17,25 @@ export async function openPglite(dataDir: string): Promise<Database> {
       return result.rows
     },
   })
-  const root = wrap(db)
+  const scoped = async <T>(scope: Parameters<typeof scopeStatements>[0], fn: (tx: Sql) => Promise<T>): Promise<T> => {
+    const statements = scopeStatements(scope)
+    return db.transaction(async (tx) => {
+      await tx.exec(statements)
+      return fn(wrap(tx))
+    })
+  }
+  const owner = wrap(db)
   return {
     kind: 'pglite',
-    query: root.query,
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    async exec(script) {
-      await db.exec(script)
+    withTenant: (tenant, fn) => scoped({ tenant }, fn),
+    tenant: (tenant) => ({ query: (text, params) => scoped({ tenant }, (tx) => tx.query(text, params)) }),
+    withPlatform: (fn) => scoped('platform', fn),
+    owner: {
+      query: owner.query,
+      transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+      async exec(script) {
+        await db.exec(script)
+      },
     },
     async ping() {
       await db.query('SELECT 1')

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import type { Database, Sql } from './database.js'
+import { scopeStatements, type Database, type Sql } from './database.js'
 
 // COUNT(*) and other int8 results fit comfortably in a double for anything we count.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
@@ -28,26 +28,35 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       return result.rows as T[]
     },
   })
-  const root = wrap(pool)
+  const transaction = async <T>(begin: string, fn: (tx: Sql) => Promise<T>): Promise<T> => {
+    const conn = await pool.connect()
+    try {
+      await conn.query(begin)
+      const result = await fn(wrap(conn))
+      await conn.query('COMMIT')
+      return result
+    } catch (error) {
+      await conn.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      conn.release()
+    }
+  }
+  // BEGIN and the scope travel as one simple-protocol message: one round trip.
+  const scoped = async <T>(scope: Parameters<typeof scopeStatements>[0], fn: (tx: Sql) => Promise<T>): Promise<T> =>
+    transaction(`BEGIN; ${scopeStatements(scope)}`, fn)
+  const owner = wrap(pool)
   return {
     kind: 'postgres',
-    query: root.query,
-    async transaction(fn) {
-      const conn = await pool.connect()
-      try {
-        await conn.query('BEGIN')
-        const result = await fn(wrap(conn))
-        await conn.query('COMMIT')
-        return result
-      } catch (error) {
-        await conn.query('ROLLBACK').catch(() => {})
-        throw error
-      } finally {
-        conn.release()
-      }
-    },
-    async exec(script) {
-      await pool.query(script)
+    withTenant: (tenant, fn) => scoped({ tenant }, fn),
+    tenant: (tenant) => ({ query: (text, params) => scoped({ tenant }, (tx) => tx.query(text, params)) }),
+    withPlatform: (fn) => scoped('platform', fn),
+    owner: {
+      query: owner.query,
+      transaction: (fn) => transaction('BEGIN', fn),
+      async exec(script) {
+        await pool.query(script)
+      },
     },
     async ping() {
       await pool.query('SELECT 1')

@@ -69,7 +69,7 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     expect(results.filter((r) => r.status === 'accepted')).toHaveLength(1)
     expect(later).toMatchObject({ status: 'duplicate', done: false })
     expect(new Set([...results, later].map((r) => r.messageId)).size).toBe(1)
-    expect((await delivery.pendingTurns()).map((p) => p.platformMsgId)).toEqual(['client-1'])
+    expect((await delivery.pendingTurns('acme')).map((p) => p.platformMsgId)).toEqual(['client-1'])
     // Accepted and still being answered: already part of the conversation's history.
     expect((await transcript.history('acme', c.id)).map((m) => [m.direction, m.text])).toEqual([['in', 'hello']])
   })
@@ -85,11 +85,11 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     const c = await conversation()
     const record = inbound(c.id, 'client-2', 'where is my order?')
     await delivery.accept(record)
-    expect((await delivery.pendingTurns()).map((p) => p.turnId)).toEqual([record.turnId])
+    expect((await delivery.pendingTurns('acme')).map((p) => p.turnId)).toEqual([record.turnId])
 
     const replies = [reply(1), reply(2)]
     await completeTurn(record, replies, { intent: 'order_status' })
-    expect(await delivery.pendingTurns()).toEqual([])
+    expect(await delivery.pendingTurns('acme')).toEqual([])
     expect((await delivery.pendingOutbox({ tenant: 'acme' })).map((o) => [o.seq, o.text])).toEqual([
       [1, 'reply 1'],
       [2, 'reply 2'],
@@ -105,10 +105,10 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     expect((await transcript.outboundAfter('acme', c.id, 1)).map((m) => m.seq)).toEqual([2])
     expect(await delivery.accept(inbound(c.id, 'client-2', 'where is my order?'))).toMatchObject({ status: 'duplicate', done: true })
 
-    await delivery.markSent(replies[0]!.id)
-    expect((await delivery.pendingOutbox()).map((o) => o.seq)).toEqual([2])
-    const [stats] = await delivery.outboxStats()
-    expect(stats).toMatchObject({ tenant: 'acme', pending: 1 })
+    await delivery.markSent({ tenant: 'acme', id: replies[0]!.id })
+    expect((await delivery.pendingOutbox({ tenant: 'acme' })).map((o) => o.seq)).toEqual([2])
+    expect(await delivery.outboxStats('acme')).toMatchObject({ pending: 1 })
+    expect(await delivery.outboxStats('globex')).toMatchObject({ pending: 0 })
   })
 
   it('keeps no outbox rows for a resumable channel: its clients read the transcript by seq', async () => {
@@ -116,8 +116,8 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     const record = inbound(c.id, 'web-1', 'hi')
     await delivery.accept(record)
     await completeTurn(record, [reply(1)], {}, false)
-    expect(await delivery.pendingOutbox()).toEqual([])
-    expect(await delivery.pendingTurns()).toEqual([])
+    expect(await delivery.pendingOutbox({ tenant: 'acme' })).toEqual([])
+    expect(await delivery.pendingTurns('acme')).toEqual([])
     expect((await transcript.outboundAfter('acme', c.id, 0)).map((m) => m.text)).toEqual(['reply 1'])
   })
 
@@ -139,18 +139,18 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     }
     await commit('one')
     await expect(commit('two')).rejects.toThrow()
-    expect((await delivery.pendingTurns()).length).toBe(1) // the failed turn is still pending: nothing half-written
+    expect((await delivery.pendingTurns('acme')).length).toBe(1) // the failed turn is still pending: nothing half-written
   })
 
   it('sets aside a failed turn, marks attempts and prunes finished dedup keys after the horizon', async () => {
     const c = await conversation()
     const record = inbound(c.id, 'poison', 'x')
     await delivery.accept(record)
-    expect((await delivery.pendingTurns())[0]!.attempts).toBe(1)
+    expect((await delivery.pendingTurns('acme'))[0]!.attempts).toBe(1)
     await delivery.failTurn(record)
-    expect(await delivery.pendingTurns()).toEqual([])
+    expect(await delivery.pendingTurns('acme')).toEqual([])
     expect((await transcript.history('acme', c.id)).map((m) => [m.text, m.annotations])).toEqual([['x', { error: 'SB_ERR_TURN_FAILED' }]])
-    expect(await delivery.pruneInbox(new Date(Date.now() - 3_600_000))).toBe(0)
-    expect(await delivery.pruneInbox(new Date(Date.now() + 1000))).toBe(1)
+    expect(await delivery.pruneInbox('acme', new Date(Date.now() - 3_600_000))).toBe(0)
+    expect(await delivery.pruneInbox('acme', new Date(Date.now() + 1000))).toBe(1)
   })
 })

@@ -37,7 +37,7 @@ export class TranscriptRepository {
 
   /** Outbound messages after `afterSeq`, in order: what a reconnecting web-chat client missed. */
   outboundAfter(tenant: string, conversationId: string, afterSeq: number, limit = 500): Promise<TranscriptEntry[]> {
-    return this.db.query<TranscriptEntry>(
+    return this.db.tenant(tenant).query<TranscriptEntry>(
       `SELECT ${columns} FROM messages WHERE tenant_id = $1 AND conversation_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
       [tenant, conversationId, afterSeq, limit],
     )
@@ -48,7 +48,7 @@ export class TranscriptRepository {
    * whose turn is still running (they enter the transcript when it commits).
    */
   async history(tenant: string, conversationId: string, limit = 100): Promise<TranscriptEntry[]> {
-    const rows = await this.db.query<TranscriptEntry>(
+    const rows = await this.db.tenant(tenant).query<TranscriptEntry>(
       `SELECT * FROM (
          SELECT ${columns} FROM messages WHERE tenant_id = $1 AND conversation_id = $2
          UNION ALL
@@ -60,7 +60,7 @@ export class TranscriptRepository {
   }
 
   async lastSeq(tenant: string, conversationId: string): Promise<number> {
-    const rows = await this.db.query<{ last: number | null }>(
+    const rows = await this.db.tenant(tenant).query<{ last: number | null }>(
       `SELECT max(seq) AS last FROM messages WHERE tenant_id = $1 AND conversation_id = $2`,
       [tenant, conversationId],
     )
@@ -68,7 +68,7 @@ export class TranscriptRepository {
   }
 
   byTurn(tenant: string, turnId: string): Promise<TranscriptEntry[]> {
-    return this.db.query<TranscriptEntry>(
+    return this.db.tenant(tenant).query<TranscriptEntry>(
       `SELECT ${columns} FROM messages WHERE tenant_id = $1 AND turn_id = $2 ORDER BY direction, seq NULLS FIRST`,
       [tenant, turnId],
     )
