@@ -10,11 +10,17 @@ export const errorCodes = {
   SB_ERR_NOT_FOUND: { status: 404, summary: 'not found' },
   SB_ERR_FRAME_INVALID: { status: 400, summary: 'the frame is not valid JSON or not a known frame' },
   SB_ERR_TEXT_TOO_LONG: { status: 413, summary: 'the message text exceeds the length limit' },
-  SB_ERR_AUTH_REQUIRED: { status: 401, summary: 'a session token is required' },
-  SB_ERR_AUTH_INVALID: { status: 401, summary: 'the session token is invalid' },
-  SB_ERR_AUTH_EXPIRED: { status: 401, summary: 'the session token has expired' },
+  SB_ERR_AUTH_REQUIRED: { status: 401, summary: 'credentials are required' },
+  SB_ERR_AUTH_INVALID: { status: 401, summary: 'the credentials are invalid' },
+  SB_ERR_AUTH_EXPIRED: { status: 401, summary: 'the credentials have expired' },
+  SB_ERR_FORBIDDEN: { status: 403, summary: 'the principal lacks the permission this needs' },
+  SB_ERR_BODY_INVALID: { status: 400, summary: 'the request body or parameters are not valid' },
+  SB_ERR_BODY_TOO_LARGE: { status: 413, summary: 'the request body is too large' },
+  SB_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'the request body must be application/json' },
+  SB_ERR_CONFLICT: { status: 409, summary: 'the resource already exists or is in another state' },
+  SB_ERR_TENANT_CONFIG_REJECTED: { status: 422, summary: 'the tenant configuration is invalid; the running one is unchanged' },
   SB_ERR_ORIGIN_FORBIDDEN: { status: 403, summary: 'the page origin is not allowed for this tenant' },
-  SB_ERR_RATE_LIMITED: { status: 429, summary: 'too many messages; slow down' },
+  SB_ERR_RATE_LIMITED: { status: 429, summary: 'too many requests; slow down' },
   SB_ERR_SHUTTING_DOWN: { status: 503, summary: 'the gateway is shutting down' },
   SB_ERR_STORE_UNAVAILABLE: { status: 503, summary: 'the data store is unavailable' },
   SB_ERR_TURN_FAILED: { status: 500, summary: 'the turn could not be completed' },
@@ -31,6 +37,8 @@ export interface ErrorDetail {
 
 export class SwitchboardError extends Error {
   readonly status: number
+  /** For a passing condition (rate limit, shutdown): when trying again makes sense. */
+  retryAfterMs?: number
   constructor(
     readonly code: ErrorCode,
     message?: string,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { RateLimiterMemory } from 'rate-limiter-flexible'
 import type { WebSocket } from 'ws'
 import {
+  type ChannelContext,
   isSwitchboardError,
   type ChannelDeliveryPort,
   type ConversationRepository,
@@ -30,6 +31,7 @@ export interface WebchatDeps {
   log: Logger
   closing: () => boolean
   now: () => number
+  securityEvent: ChannelContext<unknown>['securityEvent']
 }
 
 type State = 'hello' | 'replaying' | 'ready' | 'closed'
@@ -68,6 +70,8 @@ export class WebchatConnection {
     readonly deps: WebchatDeps,
     /** The upgrade request's id (X-Request-Id or generated), for logs about this socket. */
     readonly requestId: string,
+    /** Who opened the socket (trustProxy honoured), for security events. */
+    readonly address: string,
   ) {
     this.helloTimer = setTimeout(() => this.close(CloseCode.helloTimeout, 'no hello'), deps.config.helloTimeoutSeconds * 1000)
     deps.hub.all.add(this)
@@ -146,7 +150,7 @@ export class WebchatConnection {
       if (!isSwitchboardError(error)) this.deps.log.error({ err: error, frame: frame.type, requestId: this.requestId, conversation: this.conversationId }, 'web-chat frame failed')
       const clientId = 'client_id' in frame ? frame.client_id : undefined
       // Only a passing condition is worth resending; a message refused for what it is is not.
-      const retryAfterMs = code === 'SB_ERR_STORE_UNAVAILABLE' || code === 'SB_ERR_SHUTTING_DOWN' ? 1000 : undefined
+      const retryAfterMs = isSwitchboardError(error) && error.retryAfterMs !== undefined ? error.retryAfterMs : code === 'SB_ERR_STORE_UNAVAILABLE' || code === 'SB_ERR_SHUTTING_DOWN' ? 1000 : undefined
       this.reject(code, isSwitchboardError(error) ? error.message : 'internal error', { clientId, retryAfterMs })
       // A session whose setup or replay failed is closed rather than left half open with gaps.
       if (frame.type === 'hello') this.close(CloseCode.internal, 'session setup failed; reconnect')
@@ -200,6 +204,7 @@ export class WebchatConnection {
       if (verified.ok) conversation = await deps.conversations.get(deps.tenant, verified.claims.conversationId)
       if (!verified.ok || !conversation || conversation.instance !== deps.instance || conversation.externalId !== verified.claims.visitorId) {
         const expired = !verified.ok && verified.reason === 'expired'
+        if (!expired) deps.securityEvent({ action: 'channel.auth_failed', source: this.address, reason: 'invalid session token', requestId: this.requestId })
         this.reject(expired ? 'SB_ERR_AUTH_EXPIRED' : 'SB_ERR_AUTH_INVALID', expired ? 'the session has expired; start a new one' : 'the session token is not valid here')
         return this.close(CloseCode.unauthorized, expired ? 'expired' : 'invalid token')
       }

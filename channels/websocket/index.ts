@@ -29,6 +29,7 @@ export default defineChannel({
       log: ctx.log,
       closing: ctx.closing,
       now: () => clock.now(),
+      securityEvent: ctx.securityEvent,
     }
     const connectionLimiter = new RateLimiterMemory({ points: config.connectionsPerMinute, duration: 60 })
     const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false, clientTracking: false })
@@ -38,13 +39,25 @@ export default defineChannel({
     }, 'websocket server')
 
     ctx.upgrades.reserved('ws', (request, socket, head) => {
+      const address = ctx.clientAddress(request)
+      const requestId = requestIdFrom(request.headers['x-request-id'])
       if (!originAllowed(request.headers.origin, request.headers.host, config.allowedOrigins)) {
         ctx.metrics.framesRejected.inc({ tenant, code: 'SB_ERR_ORIGIN_FORBIDDEN' })
+        ctx.securityEvent({ action: 'channel.origin_forbidden', source: address, reason: `origin ${request.headers.origin ?? '(none)'} is not allowed`, requestId })
         refuseUpgrade(socket, 403, 'SB_ERR_ORIGIN_FORBIDDEN')
         return
       }
-      connectionLimiter.consume(ctx.clientAddress(request)).then(
-        () => wss.handleUpgrade(request, socket, head, (ws) => new WebchatConnection(ws, deps, requestIdFrom(request.headers['x-request-id']))),
+      connectionLimiter.consume(address).then(
+        () => {
+          // The tenant's socket budget is held for the connection's life; released on the raw
+          // socket's close, which also fires when ws aborts a malformed handshake.
+          if (!ctx.sockets.acquire()) {
+            ctx.metrics.framesRejected.inc({ tenant, code: 'SB_ERR_RATE_LIMITED' })
+            return refuseUpgrade(socket, 429, 'SB_ERR_RATE_LIMITED', { 'Retry-After': '5' })
+          }
+          socket.once('close', () => ctx.sockets.release())
+          wss.handleUpgrade(request, socket, head, (ws) => new WebchatConnection(ws, deps, requestId, address))
+        },
         (limited: { msBeforeNext?: number }) => {
           ctx.metrics.framesRejected.inc({ tenant, code: 'SB_ERR_RATE_LIMITED' })
           refuseUpgrade(socket, 429, 'SB_ERR_RATE_LIMITED', { 'Retry-After': String(Math.ceil((limited.msBeforeNext ?? 60_000) / 1000)) })

@@ -19,6 +19,8 @@ export const GatewayConfig = z
         /** Embedded database and generated keys live here when no DATABASE_URL is given. */
         dataDir: z.string().min(1).default('./data'),
         databaseUrl: secret().optional(),
+        /** Shares rate limits (and later locks and queues) between replicas; in memory without it. */
+        redisUrl: secret().optional(),
       })
       .strict()
       .default({ dataDir: './data' }),
@@ -45,6 +47,25 @@ export const GatewayConfig = z
       })
       .strict()
       .default({ timeoutMs: 30_000, typingDelayMs: 300 }),
+    admin: z
+      .object({
+        /** The admin API at /admin/v1 (API keys and OIDC; nothing is reachable without credentials). */
+        enabled: z.boolean().default(true),
+        bodyLimitBytes: z.number().int().min(1024).max(10_000_000).default(262_144),
+        /** Sign-in with an identity provider: bearer JWTs verified against its JWKS. */
+        oidc: z
+          .object({
+            issuer: z.url(),
+            audience: z.string().min(1),
+            jwksUri: z.url(),
+            tenantClaim: z.string().default('switchboard_tenant'),
+            rolesClaim: z.string().default('switchboard_roles'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ enabled: true, bodyLimitBytes: 262_144 }),
     /** Signs web-chat session tokens; generated and kept in the data folder when absent. */
     sessionSecret: secret(32).optional(),
   })

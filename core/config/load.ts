@@ -9,7 +9,7 @@ import type { PluginKind, PluginRegistry } from '../plugin/registry.js'
 import { GatewayConfig } from './gateway-schema.js'
 import { deepFreeze, joinPath, zodProblems, type ConfigProblem } from './problems.js'
 import { redact, resolveSecretFields, resolveSecretRefs, strayReferences, type SecretSources } from './secret.js'
-import { TenantConfig } from './tenant-schema.js'
+import { TenantConfig, type TenantLimitsConfig } from './tenant-schema.js'
 
 export interface ResolvedEntry<P> {
   id: string
@@ -25,6 +25,7 @@ export interface ResolvedTenant {
   name: string
   locale: string
   file: string
+  limits: TenantLimitsConfig
   channels: ResolvedEntry<ChannelPlugin>[]
   plugins: ResolvedEntry<AgentPlugin>[]
   /** The tenant config with every secret redacted, safe to log or show. */
@@ -84,14 +85,17 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   return { dir, gateway: deepFreeze(gateway), gatewayDisplay: redact(GatewayConfig, gateway), tenants: selected, problems }
 }
 
-/** Loads and validates one tenant file, independently of the others. */
-export async function loadTenantFile(options: { dir: string; file: string; registry: PluginRegistry; env?: NodeJS.ProcessEnv }): Promise<{
+/**
+ * Loads and validates one tenant file, independently of the others. `text` validates a document
+ * not yet written (a tenant added through the admin API) as if it were that file.
+ */
+export async function loadTenantFile(options: { dir: string; file: string; registry: PluginRegistry; env?: NodeJS.ProcessEnv; text?: string }): Promise<{
   tenant?: ResolvedTenant
   problems: ConfigProblem[]
 }> {
   const { dir, file, registry } = options
   const problems: ConfigProblem[] = []
-  const raw = await readYaml(dir, file, problems)
+  const raw = await readYaml(dir, file, problems, options.text)
   if (problems.length > 0) return { problems }
   const envelope = TenantConfig.safeParse(raw)
   if (!envelope.success) return { problems: [...problems, ...zodProblems(envelope.error, file)] }
@@ -115,7 +119,16 @@ export async function loadTenantFile(options: { dir: string; file: string; regis
   return {
     problems,
     // Entry configs are deep-frozen already; the plugin objects (and their zod schemas) must not be.
-    tenant: Object.freeze({ id: config.id, name: config.name ?? config.id, locale: config.locale, file, channels, plugins, display: deepFreeze(display) }),
+    tenant: Object.freeze({
+      id: config.id,
+      name: config.name ?? config.id,
+      locale: config.locale,
+      file,
+      limits: deepFreeze(config.limits),
+      channels,
+      plugins,
+      display: deepFreeze(display),
+    }),
   }
 }
 
@@ -182,10 +195,10 @@ function checkRequires(plugins: ResolvedEntry<AgentPlugin>[], file: string, prob
   })
 }
 
-async function readYaml(dir: string, file: string, problems: ConfigProblem[]): Promise<unknown> {
+async function readYaml(dir: string, file: string, problems: ConfigProblem[], given?: string): Promise<unknown> {
   let text: string
   try {
-    text = await readFile(join(dir, file), 'utf8')
+    text = given ?? (await readFile(join(dir, file), 'utf8'))
   } catch (error) {
     problems.push({ file, path: '', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` })
     return undefined
@@ -214,6 +227,7 @@ function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv, dir: string, fi
   set('server', 'shutdownGraceMs', env.SWITCHBOARD_SHUTDOWN_GRACE_MS)
   set('storage', 'dataDir', env.SWITCHBOARD_DATA_DIR)
   set('storage', 'databaseUrl', env.DATABASE_URL)
+  set('storage', 'redisUrl', env.REDIS_URL)
   set('log', 'level', env.LOG_LEVEL)
   if (env.SWITCHBOARD_TENANT) (doc as Record<string, unknown>).tenant = env.SWITCHBOARD_TENANT
   if (env.SWITCHBOARD_SESSION_SECRET) (doc as Record<string, unknown>).sessionSecret = env.SWITCHBOARD_SESSION_SECRET

@@ -4,6 +4,7 @@ import { silentLog, textActivity } from '../../test/kit/activities.js'
 import { systemClock } from '../clock.js'
 import { GatewayConfig } from '../config/gateway-schema.js'
 import type { Reply } from '../message/index.js'
+import { TenantLimits } from '../limits/tenant-limits.js'
 import { Metrics } from '../observability/metrics.js'
 import { Pipeline } from '../pipeline/pipeline.js'
 import type { ChannelConnection, OutboundDelivery, SendOutcome } from '../plugin/channel.js'
@@ -46,10 +47,11 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     await t.drop()
   })
 
+  let limits = new TenantLimits()
   /** One "process": an engine over the shared database, with its own pipeline and channel. */
   const boot = (respond: (text: string) => Promise<Reply | undefined>, channel = new RecordingChannel(), store = new DeliveryStore(t.db), resumable = false) => {
     const config = GatewayConfig.parse({ turns: { timeoutMs: turnTimeoutMs } })
-    const engine = new DeliveryEngine(store, new TranscriptRepository(t.db), new KeyedSerialQueue(), new Metrics({ defaultMetrics: false }), silent, systemClock, config)
+    const engine = new DeliveryEngine(store, new TranscriptRepository(t.db), new KeyedSerialQueue(), new Metrics({ defaultMetrics: false }), silent, systemClock, config, limits)
     const pipeline = new Pipeline([{ id: 'bot', respond: (turn) => respond(turn.activity.text) }])
     const scope = new AbortController()
     stopTenant = () => scope.abort(new Error('tenant stopped'))

@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/gateway-schema.js'
 import { Tokens } from '../di/tokens.js'
 import { sbError, isSwitchboardError } from '../errors.js'
 import { plainText, type InboundActivity, type Reply } from '../message/index.js'
+import type { TenantLimits } from '../limits/tenant-limits.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Pipeline } from '../pipeline/pipeline.js'
 import { createTurn } from '../pipeline/turn.js'
@@ -35,6 +36,12 @@ export interface TurnTarget {
 export type TenantDirectory = (tenant: string) => TurnTarget | undefined
 
 const BOT_ID = 'bot'
+
+function rateLimited(message: string, retryAfterMs: number) {
+  const error = sbError('SB_ERR_RATE_LIMITED', message)
+  error.retryAfterMs = retryAfterMs
+  return error
+}
 /** Turns, sends, seqs and waits are all per conversation. */
 const conversationKey = (tenant: string, conversationId: string): string => `${tenant}:${conversationId}`
 const LATE_TURN_GRACE_MS = 5_000
@@ -60,6 +67,8 @@ export class DeliveryEngine {
   readonly #active = new Set<string>()
   /** Outbox ids being sent right now. */
   readonly #handled = new Set<string>()
+  /** Turns holding one of their tenant's concurrent-turn slots. */
+  readonly #slots = new Set<string>()
   #directory: TenantDirectory = () => undefined
   #closing = false
 
@@ -71,6 +80,7 @@ export class DeliveryEngine {
     @inject(Tokens.Logger) private readonly log: Logger,
     @inject(Tokens.Clock) private readonly clock: Clock,
     @inject(Tokens.GatewayConfig) private readonly config: GatewayConfig,
+    @inject(Tokens.Limits) private readonly limits: TenantLimits,
   ) {}
 
   attach(directory: TenantDirectory): void {
@@ -81,8 +91,25 @@ export class DeliveryEngine {
     return this.#closing
   }
 
+  /**
+   * Accepts an inbound message within its tenant's budgets (messages per minute, concurrent
+   * turns); over one, it is refused with SB_ERR_RATE_LIMITED and a retry hint before anything is
+   * stored, and the channel answers with its own "slow down".
+   */
   async receive(activity: InboundActivity): Promise<AcceptResult> {
     if (this.#closing) throw sbError('SB_ERR_SHUTTING_DOWN')
+    const budget = await this.limits.consumeMessage(activity.tenant)
+    if (!budget.ok) throw rateLimited('this service is receiving too many messages; try again shortly', budget.retryAfterMs)
+    if (!this.limits.acquireTurn(activity.tenant)) throw rateLimited('too many conversations are being answered right now; try again shortly', 1000)
+    try {
+      return await this.#accept(activity)
+    } catch (error) {
+      this.limits.releaseTurn(activity.tenant)
+      throw error
+    }
+  }
+
+  async #accept(activity: InboundActivity): Promise<AcceptResult> {
     const record: InboundRecord = {
       tenant: activity.tenant,
       instance: activity.instance,
@@ -105,10 +132,12 @@ export class DeliveryEngine {
       this.metrics.inboxDuplicates.inc({ tenant: activity.tenant, channel: activity.channel })
       // Accepted earlier but stranded (its turn failed and nothing here is working on it): try again.
       if (!result.done && !this.#active.has(result.turnId)) {
+        this.#slots.add(result.turnId)
         this.#schedule({ ...record, turnId: result.turnId, messageId: result.messageId })
-      }
+      } else this.limits.releaseTurn(activity.tenant)
       return result
     }
+    this.#slots.add(record.turnId)
     this.#schedule(record)
     return result
   }
@@ -178,6 +207,7 @@ export class DeliveryEngine {
         }
       } finally {
         this.#active.delete(record.turnId)
+        if (this.#slots.delete(record.turnId)) this.limits.releaseTurn(record.tenant)
       }
     })
   }

@@ -12,6 +12,8 @@ import type { Database } from '../store/database.js'
 import type { DeliveryStore } from '../store/delivery-store.js'
 import type { TranscriptRepository } from '../store/transcript.js'
 import type { Scope } from './scope.js'
+import type { AuditLog } from '../audit/audit-log.js'
+import type { TenantLimits } from '../limits/tenant-limits.js'
 
 const token = <T>(name: string): InjectionToken<T> => Symbol.for(`switchboard.${name}`) as InjectionToken<T>
 
@@ -32,6 +34,8 @@ export const Tokens = {
   ConversationQueue: token<KeyedSerialQueue>('ConversationQueue'),
   Delivery: token<DeliveryEngine>('Delivery'),
   Plugins: token<PluginRegistry>('Plugins'),
+  Audit: token<AuditLog>('Audit'),
+  Limits: token<TenantLimits>('Limits'),
   RootScope: token<Scope>('RootScope'),
   /** Signs session tokens (web chat); the same on every replica. */
   SessionSecret: token<Uint8Array>('SessionSecret'),

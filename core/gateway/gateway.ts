@@ -20,11 +20,18 @@ import type { Database } from '../store/database.js'
 import { DeliveryStore } from '../store/delivery-store.js'
 import { openDatabase, redactUrl } from '../store/open.js'
 import { TranscriptRepository } from '../store/transcript.js'
-import { startTenant, type TenantRuntime } from '../tenancy/tenant-runtime.js'
+import type { TenantRuntime } from '../tenancy/tenant-runtime.js'
+import { TenantManager } from '../tenancy/tenant-manager.js'
+import { AuditLog } from '../audit/audit-log.js'
+import { TenantLimits } from '../limits/tenant-limits.js'
+import { closeRedis, openRedis } from '../redis/client.js'
+import { createAdminApi } from '../admin/index.js'
+import { ApiKeyStore } from '../admin/auth/api-keys.js'
 import { createHealthProbe } from './health.js'
 import { createHttpApp } from './http-app.js'
 import { RouteTable } from './route-table.js'
 import { loadSessionSecret } from './session-secret.js'
+import { clientAddress } from './client-address.js'
 
 export interface GatewayOptions {
   configDir: string
@@ -40,6 +47,7 @@ export interface RunningGateway {
   readonly config: LoadedConfig
   readonly container: DependencyContainer
   readonly server: Server
+  readonly tenants: TenantManager
   tenant(id: string): TenantRuntime | undefined
   /** Graceful stop: refuse new work, drain turns (bounded), close sockets with a resume hint, flush. */
   close(): Promise<void>
@@ -83,6 +91,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     root.register(Tokens.SessionSecret, { useValue: secret.key })
     root.register(Tokens.Plugins, { useValue: options.registry })
     root.register(Tokens.ConversationQueue, { useValue: new KeyedSerialQueue() })
+    const redis = gateway.storage.redisUrl ? openRedis(gateway.storage.redisUrl, { log }) : undefined
+    if (redis) rootScope.onDispose(() => closeRedis(redis), 'redis')
+    root.register(Tokens.Limits, { useValue: new TenantLimits({ redis, onReject: (tenant, limit) => metrics.limitRejections.inc({ tenant, limit }) }) })
+    const audit = new AuditLog(db, options.clock ?? systemClock)
+    audit.onError = (error, input) => log.error({ err: error, action: input.action, tenant: input.tenant }, 'could not write an audit entry')
+    root.register(Tokens.Audit, { useValue: audit })
+    root.registerSingleton(ApiKeyStore)
     root.registerSingleton(Tokens.Conversations, ConversationRepository)
     root.registerSingleton(Tokens.Transcript, TranscriptRepository)
     root.registerSingleton(Tokens.DeliveryStore, DeliveryStore)
@@ -93,7 +108,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics.beforeScrape = async () => {
       metrics.outboxPending.reset()
       metrics.outboxOldest.reset()
-      for (const tenant of tenants.keys()) {
+      for (const tenant of tenants.ids) {
         const stats = await store.outboxStats(tenant)
         metrics.outboxPending.set({ tenant }, stats.pending)
         metrics.outboxOldest.set({ tenant }, stats.oldestSeconds)
@@ -101,25 +116,25 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
 
     const routes = new RouteTable()
-    const tenants = new Map<string, TenantRuntime>()
-    for (const tenant of config.tenants) tenants.set(tenant.id, await startTenant(root, tenant, routes))
+    const tenants = new TenantManager(root, routes, { configDir: config.dir, env: options.env, log, only: gateway.tenant })
+    await tenants.startAll(config.tenants)
+    rootScope.onDispose(() => tenants.stopAll(), 'tenants')
     delivery.attach((id) => tenants.get(id))
 
-    const health = createHealthProbe({ db, metrics, closing: () => delivery.closing, tenantCount: () => tenants.size })
-    const app = createHttpApp({ routes, metrics, log, health, trustProxy: gateway.server.trustProxy })
+    const health = createHealthProbe({ db, metrics, closing: () => delivery.closing, tenantCount: () => tenants.ids.length })
+    const admin = gateway.admin.enabled ? createAdminApi(root, tenants, (ctx) => clientAddress(ctx.req, gateway.server.trustProxy)) : undefined
+    const app = createHttpApp({ routes, metrics, log, health, trustProxy: gateway.server.trustProxy, admin })
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 }, app.callback())
     server.on('upgrade', (request, socket, head) => routes.handleUpgrade(request, socket, head, delivery.closing))
     server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
     })
 
-    for (const tenant of tenants.keys()) {
-      const recovered = await delivery.recover(tenant)
-      if (recovered.turns + recovered.replies > 0) log.info({ tenant, ...recovered }, 'recovered work interrupted by the last stop')
-    }
+    for (const tenant of tenants.ids) await tenants.recover(tenant)
+    tenants.watch()
 
     const prune = setInterval(() => {
-      for (const tenant of tenants.keys()) {
+      for (const tenant of tenants.ids) {
         store.pruneInbox(tenant, new Date(Date.now() - gateway.inbox.retentionHours * HOUR)).catch((error) => log.warn({ err: error, tenant }, 'inbox prune failed'))
       }
     }, HOUR)
@@ -133,7 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const port = (server.address() as AddressInfo).port
     const host = gateway.server.host === '0.0.0.0' || gateway.server.host === '::' ? 'localhost' : gateway.server.host
     const url = `http://${host}:${port}`
-    log.info({ url, tenants: [...tenants.keys()] }, 'switchboard listening')
+    log.info({ url, tenants: tenants.ids }, 'switchboard listening')
 
     let closing: Promise<void> | undefined
     const close = async () => {
@@ -142,11 +157,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const stopListening = new Promise<void>((r) => server.close(() => r()))
       const drained = await delivery.close(graceMs)
       if (!drained) log.warn('grace period over with turns still running; they resume after restart')
-      for (const tenant of tenants.values()) {
-        for (const channel of tenant.channels.values()) await channel.connection.drain?.()
-      }
-      for (const tenant of tenants.values()) await tenant.stop()
-      tenants.clear()
+      await tenants.stopAll()
+      await audit.flush()
       server.closeAllConnections()
       await stopListening
       await rootScope.dispose()
@@ -160,6 +172,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       config,
       container: root,
       server,
+      tenants,
       tenant: (id) => tenants.get(id),
       close: () => (closing ??= close()),
     }

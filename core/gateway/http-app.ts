@@ -1,5 +1,6 @@
 import { requestIdFrom } from '../observability/request-id.js'
 import Koa from 'koa'
+import type Router from '@koa/router'
 import type { Logger } from 'pino'
 import { isSwitchboardError, sbError } from '../errors.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -10,7 +11,7 @@ import type { RouteTable } from './route-table.js'
  * The HTTP surface: operations endpoints and the per-tenant channel routes. No body parser runs
  * here: channels read raw bodies themselves, since signatures are computed over raw bytes.
  */
-export function createHttpApp(options: { routes: RouteTable; metrics: Metrics; log: Logger; health: HealthProbe; trustProxy: boolean }): Koa {
+export function createHttpApp(options: { routes: RouteTable; metrics: Metrics; log: Logger; health: HealthProbe; trustProxy: boolean; admin?: Router }): Koa {
   const { routes, metrics, log, health } = options
   const app = new Koa({ proxy: options.trustProxy })
   app.silent = true
@@ -56,6 +57,8 @@ export function createHttpApp(options: { routes: RouteTable; metrics: Metrics; l
     }
     await next()
   })
+
+  if (options.admin) app.use(options.admin.routes())
 
   app.use(async (ctx, next) => {
     const match = /^\/t\/([^/]+)\/([^/]+)(\/.*)?$/.exec(ctx.path)

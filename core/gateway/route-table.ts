@@ -8,16 +8,18 @@ const normalise = (path: string) => (path === '' ? '/' : path.startsWith('/') ? 
 
 /**
  * Channel routes under `/t/<tenant>/<segment>/…`, added and removed while the gateway runs (a
- * tenant starting, reloading or stopping). A registration is undone only if it is still the
- * current one, so a reloaded tenant's new routes survive the old runtime's disposal.
+ * tenant starting, reloading or stopping). A reload starts the new channel instance before the
+ * old one stops, so one path can have two registrations for a moment: the newest serves, and
+ * undoing either leaves the other in place — a failed reload falls back to the old routes, a
+ * finished one keeps the new.
  */
 export class RouteTable {
-  readonly #http = new Map<string, Middleware>()
-  readonly #upgrades = new Map<string, UpgradeHandler>()
+  readonly #http = new Map<string, Middleware[]>()
+  readonly #upgrades = new Map<string, UpgradeHandler[]>()
 
   match(method: string, tenant: string, segment: string, path: string): Middleware | undefined {
     const verb = method === 'HEAD' ? 'GET' : method
-    return this.#http.get(`${tenant}/${segment} ${verb} ${normalise(path)}`)
+    return this.#http.get(`${tenant}/${segment} ${verb} ${normalise(path)}`)?.at(-1)
   }
 
   /** Hands a WebSocket upgrade to the channel that reserved its path, or refuses it. */
@@ -25,7 +27,7 @@ export class RouteTable {
     // Node drops its own error handler once a socket is upgraded; a reset here must not crash us.
     socket.on('error', () => socket.destroy())
     const match = /^\/t\/([^/?]+)\/([^/?]+)\/?(?:\?.*)?$/.exec(request.url ?? '')
-    const handler = match && this.#upgrades.get(`${match[1]}/${match[2]}`)
+    const handler = match && this.#upgrades.get(`${match[1]}/${match[2]}`)?.at(-1)
     if (closing) return refuseUpgrade(socket, 503, 'SB_ERR_SHUTTING_DOWN')
     if (!handler) return refuseUpgrade(socket, 404, 'SB_ERR_NOT_FOUND')
     handler(request, socket, head)
@@ -36,10 +38,12 @@ export class RouteTable {
     upgrades: UpgradeRegistrar
   } {
     const { tenant, instance, reserved, scope } = options
-    const claim = <V>(table: Map<string, V>, key: string, value: V) => {
-      table.set(key, value)
+    const claim = <V>(table: Map<string, V[]>, key: string, value: V) => {
+      table.set(key, [...(table.get(key) ?? []), value])
       scope.onDispose(() => {
-        if (table.get(key) === value) table.delete(key)
+        const rest = (table.get(key) ?? []).filter((v) => v !== value)
+        if (rest.length > 0) table.set(key, rest)
+        else table.delete(key)
       }, `route ${key}`)
     }
     const checkReserved = (name: string) => {

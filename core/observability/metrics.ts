@@ -36,6 +36,13 @@ export class Metrics {
     registers: [this.registry],
   })
 
+  readonly limitRejections = new Counter({
+    name: 'switchboard_limit_rejections_total',
+    help: 'Requests refused because a tenant was over a configured limit (messages, turns, sockets)',
+    labelNames: ['tenant', 'limit'] as const,
+    registers: [this.registry],
+  })
+
   readonly inboxDuplicates = new Counter({
     name: 'switchboard_inbox_duplicates_total',
     help: 'Inbound messages dropped because the inbox had already accepted them',

@@ -94,6 +94,19 @@ export interface ChannelContext<C> {
   readonly clientAddress: (request: IncomingMessage) => string
   /** True once the gateway is shutting down: refuse new work, let clients resume elsewhere. */
   readonly closing: () => boolean
+  /** The tenant's open-socket budget (tenant config `limits.openSockets`), shared by its channels. */
+  readonly sockets: SocketBudget
+  /**
+   * Records a refused request (bad signature, forged token) in the tenant's audit log, throttled
+   * per client so a flood cannot flood the log.
+   */
+  readonly securityEvent: (event: { action: string; source: string; reason: string; requestId?: string }) => void
+}
+
+export interface SocketBudget {
+  /** False when the tenant is at its limit: answer with the channel's "slow down". */
+  acquire(): boolean
+  release(): void
 }
 
 export interface ChannelPlugin<S extends z.ZodType = z.ZodType> {

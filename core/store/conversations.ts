@@ -59,4 +59,31 @@ export class ConversationRepository {
       [tenant, options.limit ?? 50],
     )
   }
+
+  /**
+   * Finds a tenant's conversations by user (id, platform id or name), activity window and text said
+   * in them, newest first. Everything is a bound parameter; the text is matched literally.
+   */
+  async search(tenant: string, filter: ConversationSearch): Promise<ConversationRecord[]> {
+    const text = filter.text === undefined ? null : `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    return this.db.tenant(tenant).query<ConversationRecord>(
+      `SELECT ${columns} FROM conversations c
+       WHERE ($1::text IS NULL OR c.user_id = $1 OR c.external_id = $1 OR c.user_name = $1)
+         AND ($2::timestamptz IS NULL OR c.last_activity_at >= $2)
+         AND ($3::timestamptz IS NULL OR c.created_at < $3)
+         AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.text ILIKE $4 ESCAPE '\\'))
+         AND ($5::text IS NULL OR c.channel = $5)
+       ORDER BY c.last_activity_at DESC, c.id LIMIT $6`,
+      [filter.user ?? null, filter.from ?? null, filter.to ?? null, text, filter.channel ?? null, filter.limit ?? 50],
+    )
+  }
+}
+
+export interface ConversationSearch {
+  user?: string
+  from?: Date
+  to?: Date
+  text?: string
+  channel?: string
+  limit?: number
 }

@@ -12,6 +12,7 @@ import { Metrics } from '../observability/metrics.js'
 import { defineAgent } from '../plugin/agent.js'
 import { defineChannel, type ChannelPlugin } from '../plugin/channel.js'
 import type { AgentPlugin } from '../plugin/agent.js'
+import { TenantLimits } from '../limits/tenant-limits.js'
 import { startTenant } from './tenant-runtime.js'
 
 /** A root container with just what a tenant runtime resolves. */
@@ -24,6 +25,8 @@ function rootContainer() {
   root.register(Tokens.Delivery, { useValue: { receive: async () => ({}), closing: false } as never })
   root.register(Tokens.Conversations, { useValue: {} as never })
   root.register(Tokens.Transcript, { useValue: {} as never })
+  root.register(Tokens.Limits, { useValue: new TenantLimits() })
+  root.register(Tokens.Audit, { useValue: { recordThrottled: () => true } as never })
   return root
 }
 
@@ -32,6 +35,7 @@ const acme = (channels: ResolvedTenant['channels'], plugins: ResolvedTenant['plu
   name: 'Acme',
   locale: 'en',
   file: 'tenants/acme.yaml',
+  limits: {},
   display: {},
   channels,
   plugins,
@@ -103,5 +107,65 @@ describe('a tenant runtime', () => {
       message: 'bad "b" failed to start: port in use',
     })
     expect(undone).toEqual(['good'])
+  })
+
+  describe('reloaded with a new configuration', () => {
+    const started: string[] = []
+    const stopped: string[] = []
+    const channel = defineChannel({
+      manifest: { kind: 'channel', id: 'fake', label: 'Fake', version: '1', config: z.object({ hello: z.string() }), capabilities: { parts: ['text'] } },
+      async start(ctx) {
+        if (ctx.config.hello === 'explode') throw new Error('cannot bind')
+        started.push(`${ctx.instance}:${ctx.config.hello}`)
+        ctx.http.route('GET', '/hello', async (koa) => void (koa.body = ctx.config.hello))
+        ctx.scope.onDispose(() => void stopped.push(`${ctx.instance}:${ctx.config.hello}`))
+        return { send: async () => ({ status: 'sent' }) }
+      },
+    }) as unknown as ChannelPlugin
+    const agent = defineAgent({
+      manifest: { kind: 'agent', id: 'say', label: 'say', version: '1', config: z.object({ word: z.string() }), stages: ['respond'] },
+      setup(ctx) {
+        if (ctx.config.word === 'explode') throw new Error('model missing')
+        return { respond: async () => ({ text: ctx.config.word }) }
+      },
+    }) as unknown as AgentPlugin
+    const config = (channels: Record<string, string>, word: string) =>
+      acme(
+        Object.entries(channels).map(([id, hello]) => ({ id, type: 'fake', enabled: true, config: { hello }, plugin: channel })),
+        [{ id: 'say', type: 'say', enabled: true, config: { word }, plugin: agent }],
+      )
+    const answer = async (runtime: Awaited<ReturnType<typeof startTenant>>) => (await runtime.pipeline.hooks[0]!.respond!({} as never)) as { text: string }
+    const hello = async (routes: RouteTable, instance: string) => {
+      const koa = { body: undefined } as { body: unknown }
+      await routes.match('GET', 'acme', instance, '/hello')?.(koa as never, async () => {})
+      return koa.body
+    }
+
+    it('keeps unchanged channels running, restarts changed ones, stops removed ones and swaps the pipeline', async () => {
+      started.length = stopped.length = 0
+      const routes = new RouteTable()
+      const runtime = await startTenant(rootContainer(), config({ keep: 'a', change: 'b', drop: 'c' }, 'hello'), routes)
+      const kept = runtime.channel('keep')
+      await runtime.reload(config({ keep: 'a', change: 'B', add: 'd' }, 'bonjour'))
+      expect(started).toEqual(['keep:a', 'change:b', 'drop:c', 'change:B', 'add:d'])
+      expect(stopped).toEqual(['change:b', 'drop:c'])
+      expect(runtime.channel('keep')).toBe(kept)
+      expect(runtime.channel('drop')).toBeUndefined()
+      expect(await hello(routes, 'change')).toBe('B')
+      expect((await answer(runtime)).text).toBe('bonjour')
+      await runtime.stop()
+    })
+
+    it('keeps serving the old configuration when the new one fails to start', async () => {
+      started.length = stopped.length = 0
+      const routes = new RouteTable()
+      const runtime = await startTenant(rootContainer(), config({ web: 'a' }, 'hello'), routes)
+      await expect(runtime.reload(config({ web: 'explode' }, 'bonjour'))).rejects.toThrow(/cannot bind/)
+      await expect(runtime.reload(config({ web: 'a' }, 'explode'))).rejects.toThrow(/model missing/)
+      expect(await hello(routes, 'web')).toBe('a')
+      expect((await answer(runtime)).text).toBe('hello')
+      expect(stopped).toEqual([])
+      await runtime.stop()
+    })
   })
 })

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { DependencyContainer } from 'tsyringe'
-import type { ResolvedTenant } from '../config/load.js'
+import type { ResolvedEntry, ResolvedTenant } from '../config/load.js'
 import { Scope } from '../di/scope.js'
 import { Tokens } from '../di/tokens.js'
 import type { ChannelTarget, TurnTarget } from '../delivery/engine.js'
@@ -8,14 +8,43 @@ import { sbError } from '../errors.js'
 import { clientAddress } from '../gateway/client-address.js'
 import type { RouteTable } from '../gateway/route-table.js'
 import { Pipeline, type NamedHooks } from '../pipeline/pipeline.js'
+import type { AgentPlugin } from '../plugin/agent.js'
+import type { ChannelPlugin } from '../plugin/channel.js'
+
+export interface ChannelStatus {
+  id: string
+  type: string
+  state: 'running' | 'disabled'
+  probe?: { ok: boolean; detail?: string }
+}
 
 export interface TenantRuntime extends TurnTarget {
-  id: string
-  config: ResolvedTenant
-  container: DependencyContainer
-  scope: Scope
-  channels: Map<string, ChannelTarget>
+  readonly id: string
+  readonly config: ResolvedTenant
+  readonly container: DependencyContainer
+  readonly scope: Scope
+  readonly channels: ReadonlyMap<string, ChannelTarget>
+  readonly startedAt: Date
+  readonly reloadedAt: Date | undefined
+  channelStatus(): Promise<ChannelStatus[]>
+  /**
+   * Swaps in a new configuration without a restart. Plugins are rebuilt; a channel instance whose
+   * entry did not change keeps running (its sockets stay open); a changed one is started anew
+   * before the old one stops. If anything fails to start, the old runtime keeps serving untouched.
+   */
+  reload(next: ResolvedTenant): Promise<void>
   stop(): Promise<void>
+}
+
+interface Generation {
+  scope: Scope
+  pipeline: Pipeline
+}
+
+interface RunningChannel {
+  entry: ResolvedEntry<ChannelPlugin>
+  scope: Scope
+  target: ChannelTarget
 }
 
 /**
@@ -25,49 +54,189 @@ export interface TenantRuntime extends TurnTarget {
  */
 export async function startTenant(root: DependencyContainer, tenant: ResolvedTenant, routes: RouteTable): Promise<TenantRuntime> {
   const rootScope = root.resolve(Tokens.RootScope)
-  const baseLog = root.resolve(Tokens.Logger)
-  const metrics = root.resolve(Tokens.Metrics)
-  const log = baseLog.child({ tenant: tenant.id })
+  const log = root.resolve(Tokens.Logger).child({ tenant: tenant.id })
   const scope = rootScope.child(`tenant:${tenant.id}`)
   const container = root.createChildContainer()
   container.register(Tokens.TenantId, { useValue: tenant.id })
-  container.register(Tokens.TenantConfig, { useValue: tenant as never })
   container.register(Tokens.TenantScope, { useValue: scope })
   container.register(Tokens.TenantLogger, { useValue: log })
   scope.onDispose(() => container.dispose(), 'container')
-  const channels = new Map<string, ChannelTarget>()
   try {
-    const hooks: NamedHooks[] = []
-    for (const entry of tenant.plugins.filter((p) => p.enabled)) {
-      const pluginScope = scope.child(`plugin:${entry.id}`)
-      const pluginLog = log.child({ plugin: entry.id })
-      const setup = await startStep(entry.type, entry.id, () =>
-        entry.plugin.setup({ tenant: tenant.id, id: entry.id, config: entry.config as never, log: pluginLog, scope: pluginScope, container, metrics }),
-      )
-      hooks.push({ id: entry.id, ...setup })
+    const runtime = new Runtime(root, container, scope, log, routes, tenant)
+    await runtime.start()
+    return runtime
+  } catch (error) {
+    await scope.dispose()
+    throw error
+  }
+}
+
+class Runtime implements TenantRuntime {
+  readonly id: string
+  readonly startedAt = new Date()
+  reloadedAt: Date | undefined
+  #config: ResolvedTenant
+  #generation!: Generation
+  #channels = new Map<string, RunningChannel>()
+  #targets = new Map<string, ChannelTarget>()
+  #generations = 0
+
+  constructor(
+    private readonly root: DependencyContainer,
+    readonly container: DependencyContainer,
+    readonly scope: Scope,
+    readonly log: Logger,
+    private readonly routes: RouteTable,
+    config: ResolvedTenant,
+  ) {
+    this.id = config.id
+    this.#config = config
+  }
+
+  get config(): ResolvedTenant {
+    return this.#config
+  }
+  get pipeline(): Pipeline {
+    return this.#generation.pipeline
+  }
+  get locale(): string {
+    return this.#config.locale
+  }
+  get signal(): AbortSignal {
+    return this.scope.signal
+  }
+  get channels(): ReadonlyMap<string, ChannelTarget> {
+    return this.#targets
+  }
+  channel(instance: string): ChannelTarget | undefined {
+    return this.#targets.get(instance)
+  }
+
+  async start(): Promise<void> {
+    this.container.register(Tokens.TenantConfig, { useValue: this.#config as never })
+    this.#limits().configure(this.id, this.#config.limits)
+    this.#generation = await this.#buildPipeline(this.#config)
+    for (const entry of this.#config.channels.filter((c) => c.enabled)) {
+      const running = await this.#startChannel(entry)
+      this.#channels.set(entry.id, running)
     }
-    const pipeline = new Pipeline(hooks)
+    this.#publish()
+    this.log.info({ channels: [...this.#channels.keys()], plugins: this.#config.plugins.filter((p) => p.enabled).map((p) => p.id) }, 'tenant started')
+  }
+
+  async reload(next: ResolvedTenant): Promise<void> {
+    if (next.id !== this.id) throw new Error(`cannot reload tenant ${this.id} with the config of ${next.id}`)
+    const generation = await this.#buildPipeline(next)
+    const started = new Map<string, RunningChannel>()
+    const wanted = next.channels.filter((c) => c.enabled)
+    try {
+      for (const entry of wanted) {
+        if (sameEntry(this.#channels.get(entry.id)?.entry, entry)) continue
+        started.set(entry.id, await this.#startChannel(entry))
+      }
+    } catch (error) {
+      for (const running of started.values()) await running.scope.dispose()
+      await generation.scope.dispose()
+      throw error
+    }
+    // Everything new is up: switch over in one step, then let the replaced parts go.
+    const retiredChannels = [...this.#channels.values()].filter((c) => started.has(c.entry.id) || !wanted.some((w) => w.id === c.entry.id))
+    const retiredGeneration = this.#generation
+    this.#channels = new Map(wanted.map((entry) => [entry.id, started.get(entry.id) ?? this.#channels.get(entry.id)!]))
+    this.#generation = generation
+    this.#config = next
+    this.container.register(Tokens.TenantConfig, { useValue: next as never })
+    this.#limits().configure(this.id, next.limits)
+    this.#publish()
+    this.reloadedAt = new Date()
+    for (const channel of retiredChannels) {
+      // Clients of a replaced instance are told to reconnect (and resume) rather than cut off.
+      await channel.target.connection.drain?.().catch((error) => this.log.warn({ err: error, channel: channel.entry.id }, 'drain failed'))
+      await channel.scope.dispose()
+    }
+    this.#retire(retiredGeneration)
+    this.log.info({ channelsRestarted: [...started.keys()], channelsStopped: retiredChannels.filter((c) => !started.has(c.entry.id)).map((c) => c.entry.id) }, 'tenant reloaded')
+  }
+
+  async channelStatus(): Promise<ChannelStatus[]> {
+    return Promise.all(
+      this.#config.channels.map(async (entry): Promise<ChannelStatus> => {
+        const running = this.#channels.get(entry.id)
+        if (!running) return { id: entry.id, type: entry.type, state: 'disabled' }
+        const probe = await running.target.connection.probe?.().catch((error: Error) => ({ ok: false, detail: error.message }))
+        return { id: entry.id, type: entry.type, state: 'running', ...(probe ? { probe } : {}) }
+      }),
+    )
+  }
+
+  async stop(): Promise<void> {
+    this.#limits().remove(this.id)
+    await this.scope.dispose()
+  }
+
+  #limits() {
+    return this.root.resolve(Tokens.Limits)
+  }
+
+  #publish(): void {
+    this.#targets = new Map([...this.#channels].map(([id, running]) => [id, running.target]))
+  }
+
+  /**
+   * A replaced pipeline may still be answering turns that started before the switch; its plugins
+   * are disposed once those turns' deadline has passed (or at once when the tenant stops).
+   */
+  #retire(generation: Generation): void {
+    const timer = setTimeout(() => void generation.scope.dispose(), this.root.resolve(Tokens.GatewayConfig).turns.timeoutMs)
+    timer.unref()
+    generation.scope.onDispose(() => clearTimeout(timer), 'retirement timer')
+  }
+
+  async #buildPipeline(config: ResolvedTenant): Promise<Generation> {
+    const scope = this.scope.child(`plugins#${++this.#generations}`)
+    const metrics = this.root.resolve(Tokens.Metrics)
+    try {
+      const hooks: NamedHooks[] = []
+      for (const entry of config.plugins.filter((p) => p.enabled)) {
+        const pluginScope = scope.child(`plugin:${entry.id}`)
+        const pluginLog = this.log.child({ plugin: entry.id })
+        const setup = await startStep(entry.type, entry.id, () =>
+          (entry.plugin as AgentPlugin).setup({ tenant: config.id, id: entry.id, config: entry.config as never, log: pluginLog, scope: pluginScope, container: this.container, metrics }),
+        )
+        hooks.push({ id: entry.id, ...setup })
+      }
+      return { scope, pipeline: new Pipeline(hooks) }
+    } catch (error) {
+      await scope.dispose()
+      throw error
+    }
+  }
+
+  async #startChannel(entry: ResolvedEntry<ChannelPlugin>): Promise<RunningChannel> {
+    const { root, routes } = this
+    const manifest = entry.plugin.manifest
+    const channelScope = this.scope.child(`channel:${entry.id}#${++this.#generations}`)
+    const channelLog = this.log.child({ channel: manifest.id, instance: entry.id })
+    const instance = this.container.createChildContainer()
+    instance.register(Tokens.ChannelInstance, { useValue: entry.id })
+    instance.register(Tokens.ChannelScope, { useValue: channelScope })
+    instance.register(Tokens.ChannelLogger, { useValue: channelLog })
+    channelScope.onDispose(() => instance.dispose(), 'container')
     const delivery = root.resolve(Tokens.Delivery)
+    const limits = root.resolve(Tokens.Limits)
+    const audit = root.resolve(Tokens.Audit)
     const trustProxy = root.resolve(Tokens.GatewayConfig).server.trustProxy
-    for (const entry of tenant.channels.filter((c) => c.enabled)) {
-      const manifest = entry.plugin.manifest
-      const channelScope = scope.child(`channel:${entry.id}`)
-      const channelLog = log.child({ channel: manifest.id, instance: entry.id })
-      const instance = container.createChildContainer()
-      instance.register(Tokens.ChannelInstance, { useValue: entry.id })
-      instance.register(Tokens.ChannelScope, { useValue: channelScope })
-      instance.register(Tokens.ChannelLogger, { useValue: channelLog })
-      channelScope.onDispose(() => instance.dispose(), 'container')
-      const registrar = routes.registrar({ tenant: tenant.id, instance: entry.id, reserved: manifest.reservedPaths ?? [], scope: channelScope })
+    const registrar = routes.registrar({ tenant: this.id, instance: entry.id, reserved: manifest.reservedPaths ?? [], scope: channelScope })
+    try {
       const connection = await startStep(manifest.id, entry.id, () =>
         entry.plugin.start({
-          tenant: tenant.id,
+          tenant: this.id,
           instance: entry.id,
           config: entry.config as never,
           log: channelLog,
           scope: channelScope,
           container: instance,
-          metrics,
+          metrics: root.resolve(Tokens.Metrics),
           http: registrar.http,
           upgrades: registrar.upgrades,
           delivery: { receive: (activity) => delivery.receive(activity) },
@@ -75,28 +244,31 @@ export async function startTenant(root: DependencyContainer, tenant: ResolvedTen
           transcript: root.resolve(Tokens.Transcript),
           closing: () => delivery.closing,
           clientAddress: (request) => clientAddress(request, trustProxy),
+          sockets: { acquire: () => limits.acquireSocket(this.id), release: () => limits.releaseSocket(this.id) },
+          securityEvent: ({ action, source, reason, requestId }) =>
+            audit.recordThrottled(`${this.id}:${entry.id}:${action}:${source}`, {
+              tenant: this.id,
+              actor: { type: 'channel', id: entry.id },
+              action,
+              target: `channel:${entry.id}`,
+              outcome: 'denied',
+              source,
+              requestId,
+              details: { reason },
+            }),
         }),
       )
-      channels.set(entry.id, { type: manifest.id, capabilities: manifest.capabilities, connection })
+      return { entry, scope: channelScope, target: { type: manifest.id, capabilities: manifest.capabilities, connection } }
+    } catch (error) {
+      await channelScope.dispose()
+      throw error
     }
-    log.info({ channels: [...channels.keys()], plugins: hooks.map((h) => h.id) }, 'tenant started')
-    return {
-      id: tenant.id,
-      config: tenant,
-      container,
-      scope,
-      channels,
-      pipeline,
-      log,
-      locale: tenant.locale,
-      signal: scope.signal,
-      channel: (instance) => channels.get(instance),
-      stop: () => scope.dispose(),
-    }
-  } catch (error) {
-    await scope.dispose()
-    throw error
   }
+}
+
+/** Entry configs are validated, frozen plain data: equal JSON means nothing to restart. */
+function sameEntry(a: ResolvedEntry<ChannelPlugin> | undefined, b: ResolvedEntry<ChannelPlugin>): boolean {
+  return a !== undefined && a.type === b.type && a.enabled === b.enabled && JSON.stringify(a.config) === JSON.stringify(b.config)
 }
 
 async function startStep<T>(type: string, id: string, start: () => Promise<T> | T): Promise<T> {

@@ -1,0 +1,8 @@
+export {
+  TenantLimits,
+  type ConsumeResult,
+  type LimitName,
+  type TenantLimitConfig,
+  type TenantLimitsOptions,
+  type TenantLimitsSnapshot,
+} from './tenant-limits.js'
