@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync, watch, type FSWatcher } from 'node:fs'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile, readdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { DependencyContainer } from 'tsyringe'
@@ -30,6 +30,11 @@ export interface ReloadOutcome {
 const SYSTEM: ChangeOrigin = { actor: { type: 'system', id: 'config-watcher' } }
 const TENANT_FILE = /^([a-z0-9][a-z0-9-]{0,62})\.ya?ml$/
 const DEBOUNCE_MS = 200
+/**
+ * Also look every so often: inotify misses changes made by swapping a symlink (how Kubernetes
+ * updates a mounted ConfigMap), and a watch can fail on network filesystems.
+ */
+const RESCAN_MS = 15_000
 
 /**
  * The set of running tenants and every change to it: start at boot, hot reload when a tenant
@@ -46,6 +51,7 @@ export class TenantManager {
   readonly #serial = new KeyedSerialQueue()
   readonly #debounce = new Map<string, NodeJS.Timeout>()
   #watcher: FSWatcher | undefined
+  #rescan: NodeJS.Timeout | undefined
 
   constructor(
     private readonly root: DependencyContainer,
@@ -155,12 +161,23 @@ export class TenantManager {
       timer.unref()
       this.#debounce.set(id, timer)
     })
-    this.#watcher.on('error', (error) => this.options.log.warn({ err: error }, 'tenant folder watch failed; reload through the admin API'))
+    this.#watcher.on('error', (error) => this.options.log.warn({ err: error }, 'tenant folder watch failed; changes are picked up by the periodic rescan'))
+    this.#rescan = setInterval(() => void this.rescan(), RESCAN_MS)
+    this.#rescan.unref()
+  }
+
+  /** Applies whatever changed on disk since the last look; unchanged files cost a read and a hash. */
+  async rescan(): Promise<void> {
+    const dir = join(this.options.configDir, 'tenants')
+    const onDisk = existsSync(dir) ? (await readdir(dir)).map((f) => TENANT_FILE.exec(f)?.[1]).filter((id): id is string => id !== undefined) : []
+    const ids = new Set([...onDisk, ...this.#runtimes.keys()].filter((id) => !this.options.only || id === this.options.only))
+    for (const id of ids) await this.reload(id).catch((error) => this.options.log.error({ err: error, tenant: id }, 'tenant reload failed'))
   }
 
   async stopAll(): Promise<void> {
     this.#watcher?.close()
     this.#watcher = undefined
+    clearInterval(this.#rescan)
     for (const timer of this.#debounce.values()) clearTimeout(timer)
     this.#debounce.clear()
     for (const id of [...this.#runtimes.keys()]) await this.#stop(id)

@@ -126,7 +126,7 @@ describe('a tenant runtime', () => {
       manifest: { kind: 'agent', id: 'say', label: 'say', version: '1', config: z.object({ word: z.string() }), stages: ['respond'] },
       setup(ctx) {
         if (ctx.config.word === 'explode') throw new Error('model missing')
-        return { respond: async () => ({ text: ctx.config.word }) }
+        return { respond: async () => ({ parts: [{ type: 'text' as const, text: ctx.config.word }] }) }
       },
     }) as unknown as AgentPlugin
     const config = (channels: Record<string, string>, word: string) =>
@@ -134,7 +134,10 @@ describe('a tenant runtime', () => {
         Object.entries(channels).map(([id, hello]) => ({ id, type: 'fake', enabled: true, config: { hello }, plugin: channel })),
         [{ id: 'say', type: 'say', enabled: true, config: { word }, plugin: agent }],
       )
-    const answer = async (runtime: Awaited<ReturnType<typeof startTenant>>) => (await runtime.pipeline.hooks[0]!.respond!({} as never)) as { text: string }
+    const answer = async (runtime: Awaited<ReturnType<typeof startTenant>>) => {
+      const reply = await runtime.pipeline.hooks[0]!.respond!({} as never)
+      return { text: reply?.parts[0]?.type === 'text' ? reply.parts[0].text : undefined }
+    }
     const hello = async (routes: RouteTable, instance: string) => {
       const koa = { body: undefined } as { body: unknown }
       await routes.match('GET', 'acme', instance, '/hello')?.(koa as never, async () => {})
