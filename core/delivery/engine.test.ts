@@ -122,6 +122,26 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     expect(await third.engine.recover('acme')).toEqual({ turns: 0, replies: 0 })
   })
 
+  it('refuses a message over the tenant’s concurrent-turn budget before storing it, and frees the slot when the turn ends', async () => {
+    limits = new TenantLimits()
+    limits.configure('acme', { concurrentTurns: 1 })
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    const channel = new RecordingChannel()
+    const { engine, store } = boot(async (text) => (text === 'slow' ? (await held, echo(text)) : echo(text)), channel)
+    await engine.receive(message('1', 'slow'))
+    await expect(engine.receive({ ...message('2', 'fast'), conversation: { ...message('2', 'fast').conversation, id: 'other' } })).rejects.toMatchObject({
+      code: 'SB_ERR_RATE_LIMITED',
+      retryAfterMs: 1000,
+    })
+    expect((await store.pendingTurns('acme')).map((t) => t.platformMsgId)).toEqual(['1'])
+    release()
+    await until(() => channel.sent.length === 1)
+    await until(() => limits.snapshot('acme')!.turns === 0)
+    expect((await engine.receive(message('3', 'again'))).status).toBe('accepted')
+    limits = new TenantLimits()
+  })
+
   it('reruns a turn that was accepted but not finished when the process died', async () => {
     const first = boot(() => never)
     await first.engine.receive(message('1', 'are you there?'))
