@@ -325,7 +325,15 @@ export class DeliveryEngine {
     void this.#sends.run(conversationKey(tenant, conversationId), async () => {
       const items = await this.store.pendingOutbox({ tenant, conversationId, dueBefore: new Date(this.clock.now()) })
       const first = items[0]
-      const channel = first && this.#directory(tenant)?.channel(first.instance)
+      if (!first) {
+        // Pending but not due yet (a Retry-After written after this flush was planned, e.g. the
+        // last write of a previous process): come back when it is due rather than never.
+        const key = conversationKey(tenant, conversationId)
+        const due = this.#waiting.has(key) ? undefined : await this.store.nextDue(tenant, conversationId)
+        if (due) this.#retryLater(tenant, conversationId, Math.max(0, due.getTime() - this.clock.now()))
+        return
+      }
+      const channel = this.#directory(tenant)?.channel(first.instance)
       if (channel) await this.#send(items, channel)
     })
   }

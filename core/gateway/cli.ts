@@ -1,25 +1,37 @@
-import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load.js'
 import { formatProblem } from '../config/problems.js'
 import { isSwitchboardError } from '../errors.js'
 import type { PluginRegistry } from '../plugin/registry.js'
+import { CliUsageError, parseFlags, type CliIo } from './cli-args.js'
+import { auditCommand } from './cli-audit.js'
+import { keysCommand } from './cli-keys.js'
+import { tenantsCommand } from './cli-tenants.js'
 import { startGateway, type RunningGateway } from './gateway.js'
+
+export type { CliIo } from './cli-args.js'
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   start [--config DIR] [--tenant ID] [--port N]   run the gateway (defaults: ./config, every tenant, port 8080 or $PORT)
   config check [DIR]                              validate a config folder (gateway.yaml + tenants/*.yaml) without starting
+  tenants list                                    every tenant file: valid or not (and why), its channels and pipeline
+  keys create --tenant ID --role ROLE [--name NAME] [--expires DATE]
+                                                  create an admin API key; it is printed once, on stdout
+  keys create --platform [--name NAME] [--expires DATE]
+                                                  create a platform-admin key (all tenants)
+  keys list (--tenant ID | --platform)            a tenant's keys (never the keys themselves)
+  keys revoke (--tenant ID | --platform) KEY_ID   revoke a key; it stops working at once
+  audit verify [--tenant ID | --platform]         check the audit log's hash chains (all of them by default)
   help                                            show this text
+
+Every command but \`config check\` takes --config DIR. keys and audit open the configured database
+(DATABASE_URL, else the embedded one in the data folder, which they refuse to open while a gateway
+runs on it: use the admin API /admin/v1 then). Roles: tenant-admin, agent, auditor, viewer.
+Dates: ISO 8601, e.g. 2030-01-31 or 2030-01-31T18:00:00Z.
 
 Environment: PORT, HOST, DATABASE_URL, SWITCHBOARD_CONFIG_DIR, SWITCHBOARD_DATA_DIR, SWITCHBOARD_TENANT,
              SWITCHBOARD_SESSION_SECRET, SWITCHBOARD_SHUTDOWN_GRACE_MS, LOG_LEVEL (see deploy/env.example)`
-
-export interface CliIo {
-  out: (line: string) => void
-  err: (line: string) => void
-  env: NodeJS.ProcessEnv
-}
 
 /** Runs a CLI command; resolves to the process exit code (`start` resolves once stopped). */
 export async function runCli(argv: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
@@ -32,6 +44,12 @@ export async function runCli(argv: readonly string[], registry: PluginRegistry, 
         if (rest[0] === 'check') return await configCheck(rest.slice(1), registry, io)
         io.err(`switchboard: unknown config command "${rest[0] ?? ''}"\n\n${USAGE}`)
         return 2
+      case 'keys':
+        return await keysCommand(rest, registry, io)
+      case 'tenants':
+        return await tenantsCommand(rest, registry, io)
+      case 'audit':
+        return await auditCommand(rest, registry, io)
       case undefined:
       case 'help':
       case '--help':
@@ -48,7 +66,7 @@ export async function runCli(argv: readonly string[], registry: PluginRegistry, 
 }
 
 async function configCheck(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
-  const { positionals } = parseArgs({ args: [...args], allowPositionals: true, options: {} })
+  const { positionals } = parseFlags(args, {}, USAGE, true)
   const dir = positionals[0] ?? io.env.SWITCHBOARD_CONFIG_DIR ?? 'config'
   const loaded = await loadConfig({ dir, registry, env: io.env })
   if (loaded.problems.length > 0) {
@@ -66,10 +84,7 @@ async function configCheck(args: readonly string[], registry: PluginRegistry, io
 }
 
 async function start(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { config: { type: 'string', short: 'c' }, tenant: { type: 'string' }, port: { type: 'string', short: 'p' } },
-  })
+  const { values } = parseFlags(args, { config: { type: 'string', short: 'c' }, tenant: { type: 'string' }, port: { type: 'string', short: 'p' } }, USAGE)
   const env = { ...io.env }
   if (values.tenant) env.SWITCHBOARD_TENANT = values.tenant
   if (values.port) env.PORT = values.port
@@ -94,6 +109,11 @@ async function start(args: readonly string[], registry: PluginRegistry, io: CliI
 
 /** User mistakes get their message and paths; only unexpected failures get a stack. */
 function report(error: unknown, io: CliIo): number {
+  if (error instanceof CliUsageError) {
+    io.err(`switchboard: ${error.message}`)
+    io.err(error.usage ? `\n${error.usage}` : '\nswitchboard help lists the commands and their flags')
+    return 2
+  }
   if (isSwitchboardError(error) && error.isUserError) {
     io.err(`switchboard: ${error.message}${error.details.length ? ':' : ''}`)
     for (const detail of error.details) io.err(`  ${detail.path ? `${detail.path}: ` : ''}${detail.message}`)

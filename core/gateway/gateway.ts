@@ -19,6 +19,7 @@ import { ConversationRepository } from '../store/conversations.js'
 import type { Database } from '../store/database.js'
 import { DeliveryStore } from '../store/delivery-store.js'
 import { openDatabase, redactUrl } from '../store/open.js'
+import { acquirePgliteLock } from '../store/pglite-lock.js'
 import { TranscriptRepository } from '../store/transcript.js'
 import type { TenantRuntime } from '../tenancy/tenant-runtime.js'
 import { TenantManager } from '../tenancy/tenant-manager.js'
@@ -72,6 +73,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const metrics = new Metrics()
   const dataDir = resolve(gateway.storage.dataDir)
   try {
+    // Two processes on one PGlite folder would corrupt it: the CLI and a second gateway are refused.
+    if (!gateway.storage.databaseUrl) {
+      const release = await acquirePgliteLock(dataDir)
+      rootScope.onDispose(release, 'pglite lock')
+    }
     const db: Database = await openDatabase(
       gateway.storage.databaseUrl ? { kind: 'postgres', url: gateway.storage.databaseUrl } : { kind: 'pglite', dataDir: resolve(dataDir, 'pglite') },
     )

@@ -153,6 +153,15 @@ export class DeliveryStore {
     )
   }
 
+  /** When the conversation's earliest pending reply is due, if it has one. */
+  async nextDue(tenant: string, conversationId: string): Promise<Date | undefined> {
+    const rows = await this.db.tenant(tenant).query<{ due: Date | null }>(
+      `SELECT min(next_attempt_at) AS due FROM outbox WHERE status = 'pending' AND conversation_id = $1`,
+      [conversationId],
+    )
+    return rows[0]?.due ?? undefined
+  }
+
   /** A tenant's conversations with replies waiting, and when the earliest of them is due. */
   outboxBacklog(tenant: string): Promise<{ tenant: string; conversationId: string; pending: number; dueAt: Date }[]> {
     return this.db.tenant(tenant).query(

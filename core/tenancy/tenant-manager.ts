@@ -204,7 +204,8 @@ export class TenantManager {
     const path = join(this.options.configDir, file)
     const running = this.#runtimes.get(id)
     if (!existsSync(path)) {
-      if (!running) throw sbError('SB_ERR_NOT_FOUND')
+      // Gone and not running: already removed (the watcher sees our own remove's rename).
+      if (!running) return { tenant: id, outcome: 'unchanged', problems: [] }
       await this.#stop(id)
       await this.#audit('config.reload', id, origin, 'success', { change: 'file removed; tenant stopped' })
       return { tenant: id, outcome: 'stopped', problems: [] }

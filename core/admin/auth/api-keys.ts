@@ -29,7 +29,11 @@ export type KeyAuthentication = { ok: true; principal: Principal } | { ok: false
 
 /** A key request that can never be honoured as asked (the HTTP layer answers 400). */
 export class ApiKeyRequestError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The field of the request at fault, so the HTTP layer can name it (`body.role`). */
+    readonly field?: 'name' | 'role' | 'expiresAt',
+  ) {
     super(message)
     this.name = 'ApiKeyRequestError'
   }
@@ -38,6 +42,7 @@ export class ApiKeyRequestError extends Error {
 // The `sb_` prefix and fixed shape let secret scanners recognise a leaked key; the id inside it
 // tells the operator which key to revoke without anyone holding the hash.
 const KEY_SHAPE = /^sb_([a-z2-7]{10})_([A-Za-z0-9_-]{43})$/
+const KEY_ID = /^[a-z2-7]{10}$/
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
 // last_used_at is for humans spotting dead keys; a write per request would turn every read into one.
 const TOUCH_INTERVAL_MS = 60_000
@@ -63,14 +68,16 @@ export class ApiKeyStore {
 
   /** The key is in the result and nowhere else: only its hash is stored. */
   async create(tenant: string, input: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }> {
-    if (!isRole(input.role)) throw new ApiKeyRequestError(`unknown role ${JSON.stringify(input.role)}`)
+    if (!isRole(input.role)) throw new ApiKeyRequestError(`unknown role ${JSON.stringify(input.role)}`, 'role')
     if (input.role === 'platform-admin' && tenant !== PLATFORM_TENANT)
-      throw new ApiKeyRequestError(`role platform-admin is only for platform keys (tenant ${PLATFORM_TENANT}), not tenant ${JSON.stringify(tenant)}`)
+      throw new ApiKeyRequestError(`role platform-admin is only for platform keys (tenant ${PLATFORM_TENANT}), not tenant ${JSON.stringify(tenant)}`, 'role')
     if (tenant === PLATFORM_TENANT && input.role !== 'platform-admin')
-      throw new ApiKeyRequestError(`platform keys (tenant ${PLATFORM_TENANT}) must have role platform-admin, not ${input.role}`)
+      throw new ApiKeyRequestError(`platform keys (tenant ${PLATFORM_TENANT}) must have role platform-admin, not ${input.role}`, 'role')
     const name = input.name?.trim()
-    if (!name) throw new ApiKeyRequestError('a key needs a name')
-    if (input.expiresAt && !(input.expiresAt.getTime() > this.clock.now())) throw new ApiKeyRequestError('expiresAt must be in the future')
+    if (!name) throw new ApiKeyRequestError('a key needs a name', 'name')
+    // PostgreSQL text cannot hold NUL: refused here as a bad request rather than failing in the INSERT.
+    if (name.includes('\u0000')) throw new ApiKeyRequestError('a key name must not contain NUL characters', 'name')
+    if (input.expiresAt && !(input.expiresAt.getTime() > this.clock.now())) throw new ApiKeyRequestError('expiresAt must be in the future', 'expiresAt')
 
     const id = newKeyId()
     const key = `sb_${id}_${randomBytes(32).toString('base64url')}`
@@ -87,12 +94,15 @@ export class ApiKeyStore {
   }
 
   async get(tenant: string, id: string): Promise<ApiKeyRecord | undefined> {
+    if (!KEY_ID.test(id)) return undefined
     const rows = await this.db.tenant(tenant).query<ApiKeyRecord>(`SELECT ${columns} FROM api_keys WHERE tenant_id = $1 AND id = $2`, [tenant, id])
     return rows[0]
   }
 
   /** False when the key is unknown to this tenant or already revoked. */
   async revoke(tenant: string, id: string): Promise<boolean> {
+    // No id of another shape was ever issued (and one with a NUL in it would fail in the query).
+    if (!KEY_ID.test(id)) return false
     const rows = await this.db
       .tenant(tenant)
       .query(`UPDATE api_keys SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`, [tenant, id, new Date(this.clock.now())])

@@ -109,7 +109,8 @@ async function handle(route: AdminRoute, ctx: Context, deps: AdminRouterDeps): P
   try {
     result = await route.handler({ principal, params, query, body, tenant, tenantId, requestId, source, koa: ctx })
   } catch (error) {
-    const failed = isSwitchboardError(error) && error.status < 500 ? 'invalid' : 'failure'
+    // A refusal by the handler itself (403: e.g. minting a role above one's own) is a denial, not a mistake.
+    const failed = isSwitchboardError(error) && error.status < 500 ? (error.status === 403 ? 'denied' : 'invalid') : 'failure'
     await deps.audit.record({
       tenant: chain,
       actor,

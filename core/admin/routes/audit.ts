@@ -1,14 +1,14 @@
 import { z } from 'zod'
 import type { AuditLog } from '../../audit/audit-log.js'
 import { defineRoute } from '../http/route.js'
-import { Limit, TenantParams, When } from './schemas.js'
+import { Limit, TenantParams, Text, When } from './schemas.js'
 
 const Filter = z
   .object({
     from: When.optional(),
     to: When.optional(),
-    action: z.string().min(1).max(100).optional(),
-    actor: z.string().min(1).max(200).optional(),
+    action: Text(100).optional(),
+    actor: Text(200).optional(),
     outcome: z.enum(['success', 'denied', 'failure', 'invalid']).optional(),
     afterSeq: z.coerce.number().int().min(0).optional(),
     limit: Limit(1000, 100),

@@ -3,15 +3,15 @@ import { sbError } from '../../errors.js'
 import type { ConversationRepository } from '../../store/conversations.js'
 import type { TranscriptRepository } from '../../store/transcript.js'
 import { defineRoute } from '../http/route.js'
-import { Limit, TenantParams, When } from './schemas.js'
+import { Limit, TenantParams, Text, When } from './schemas.js'
 
 const Search = z
   .object({
-    user: z.string().min(1).max(200).optional().describe('User id, platform id or display name'),
+    user: Text(200).optional().describe('User id, platform id or display name'),
     from: When.optional().describe('Active at or after (ISO 8601)'),
     to: When.optional().describe('Started before (ISO 8601)'),
-    q: z.string().min(1).max(200).optional().describe('Text said in the conversation (matched literally, case-insensitive)'),
-    channel: z.string().min(1).max(64).optional(),
+    q: Text(200).optional().describe('Text said in the conversation (matched literally, case-insensitive)'),
+    channel: Text(64).optional(),
     limit: Limit(500, 50),
   })
   .strict()
@@ -67,7 +67,7 @@ export function conversationRoutes(deps: { conversations: ConversationRepository
       summary: 'A conversation with its transcript and the bot’s annotations',
       action: 'conversation.get',
       permission: 'conversations:read',
-      params: TenantParams.extend({ conversation: z.string().min(1).max(100) }),
+      params: TenantParams.extend({ conversation: Text(100) }),
       query: z.object({ limit: Limit(MAX_TRANSCRIPT, 500) }).strict(),
       response: z.object({ conversation: Conversation, messages: z.array(Message) }),
       handler: async ({ tenantId, params, query }) => {

@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { sbError } from '../../errors.js'
-import type { ApiKeyStore } from '../auth/api-keys.js'
+import { ApiKeyRequestError, type ApiKeyStore } from '../auth/api-keys.js'
 import { defineRoute } from '../http/route.js'
-import { Role, TenantParams } from './schemas.js'
+import { Role, TenantParams, Text } from './schemas.js'
 
 const KeyRecord = z.object({
   id: z.string(),
@@ -29,7 +29,7 @@ export function keyRoutes(deps: { keys: ApiKeyStore }) {
       params: TenantParams,
       body: z
         .object({
-          name: z.string().min(1).max(100),
+          name: Text(100),
           role: Role,
           expiresAt: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
         })
@@ -39,7 +39,13 @@ export function keyRoutes(deps: { keys: ApiKeyStore }) {
       handler: async ({ tenantId, body, principal }) => {
         // Nobody hands out more than they hold: only a platform admin may mint platform-admin keys.
         if (body.role === 'platform-admin' && principal.tenant !== null) throw sbError('SB_ERR_FORBIDDEN', 'only a platform admin can create platform-admin keys')
-        const { key, record } = await deps.keys.create(tenantId!, { name: body.name, role: body.role, createdBy: `${principal.kind}:${principal.id}`, expiresAt: body.expiresAt })
+        const { key, record } = await deps.keys
+          .create(tenantId!, { name: body.name, role: body.role, createdBy: `${principal.kind}:${principal.id}`, expiresAt: body.expiresAt })
+          .catch((error: unknown) => {
+            // A request that can never be honoured is the caller's mistake: 400 naming the field, audited as invalid.
+            if (error instanceof ApiKeyRequestError) throw sbError('SB_ERR_BODY_INVALID', error.message, [{ path: error.field ? `body.${error.field}` : 'body', message: error.message }])
+            throw error
+          })
         return { status: 201, body: { ...record, key }, audit: { target: `key:${record.id}`, details: { name: record.name, role: record.role, expiresAt: record.expiresAt } } }
       },
     }),
@@ -63,7 +69,7 @@ export function keyRoutes(deps: { keys: ApiKeyStore }) {
       action: 'key.revoke',
       permission: 'keys:write',
       allowsPlatformTenant: true,
-      params: TenantParams.extend({ key: z.string().min(1).max(64) }),
+      params: TenantParams.extend({ key: Text(64) }),
       response: KeyRecord,
       handler: async ({ tenantId, params }) => {
         if (!(await deps.keys.revoke(tenantId!, params.key))) throw sbError('SB_ERR_NOT_FOUND', 'no such active key')
