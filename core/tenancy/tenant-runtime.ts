@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { Logger } from 'pino'
 import type { DependencyContainer } from 'tsyringe'
 import type { ResolvedEntry, ResolvedTenant } from '../config/load.js'
@@ -91,6 +92,8 @@ class Runtime implements TenantRuntime {
   ) {
     this.id = config.id
     this.#config = config
+    // Every running turn listens for the tenant stopping; hundreds at once is normal, not a leak.
+    setMaxListeners(0, scope.signal)
   }
 
   get config(): ResolvedTenant {
