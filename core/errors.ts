@@ -22,6 +22,7 @@ export const errorCodes = {
   SB_ERR_ORIGIN_FORBIDDEN: { status: 403, summary: 'the page origin is not allowed for this tenant' },
   SB_ERR_RATE_LIMITED: { status: 429, summary: 'too many requests; slow down' },
   SB_ERR_SHUTTING_DOWN: { status: 503, summary: 'the gateway is shutting down' },
+  SB_ERR_IDP_UNAVAILABLE: { status: 503, summary: 'the identity provider cannot be reached; try again shortly' },
   SB_ERR_STORE_UNAVAILABLE: { status: 503, summary: 'the data store is unavailable' },
   SB_ERR_TURN_FAILED: { status: 500, summary: 'the turn could not be completed' },
   SB_ERR_INTERNAL: { status: 500, summary: 'internal error' },

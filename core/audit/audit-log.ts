@@ -1,10 +1,10 @@
 import { inject, injectable } from 'tsyringe'
 import { systemClock, type Clock } from '../clock.js'
 import { Tokens } from '../di/tokens.js'
-import { BatchQueue } from '../store/batch-queue.js'
+import type { BatchQueue } from '../store/batch-queue.js'
 import { PLATFORM_TENANT, scopeStatements, type Database, type Sql } from '../store/database.js'
-import { isDataError } from '../store/errors.js'
 import { newId } from '../store/ids.js'
+import { tenantBatchQueue } from '../store/tenant-batch-queue.js'
 import { entryHash, GENESIS, storable, storableText, type HashedFields } from './chain.js'
 import type { AuditActor, AuditEntry, AuditFilter, AuditInput, AuditOutcome, AuditVerification } from './entry.js'
 
@@ -13,8 +13,6 @@ const AUDIT_LOCK_CLASS = 0x5342_4155
 const PAGE = 1000
 const MAX_LIMIT = 1000
 const MINUTE = 60_000
-
-type Settled = { entry: AuditEntry } | { error: unknown }
 
 interface Throttle {
   windowStart: number
@@ -69,7 +67,7 @@ export class AuditLog {
   /** Where fire-and-forget writes report failures; the log itself has no logger. */
   onError: (error: unknown, input: AuditInput) => void = () => {}
 
-  readonly #queue: BatchQueue<HashedFields, Settled>
+  readonly #queue: BatchQueue<HashedFields, AuditEntry>
   readonly #throttles = new Map<string, Throttle>()
   #lastSweep: number
 
@@ -77,26 +75,18 @@ export class AuditLog {
     @inject(Tokens.Database) private readonly db: Database,
     @inject(Tokens.Clock, { isOptional: true }) private readonly clock: Clock = systemClock,
   ) {
-    // The batch never rejects as a whole (each tenant settles on its own), so the queue must not
-    // retry it item by item: that would append the committed tenants' entries a second time.
-    this.#queue = new BatchQueue((batch) => this.#write(batch), { concurrency: db.kind === 'postgres' ? 3 : 1, isolate: () => false })
+    this.#queue = tenantBatchQueue(db, (item) => item.tenant, (tx, items) => this.#append(tx, items[0]!.tenant, items))
     this.#lastSweep = clock.now()
   }
 
   /** Appends an entry; resolves once it is committed, so an admin request can answer after it. */
   async record(input: AuditInput): Promise<AuditEntry> {
-    const settled = await this.#queue.push(this.#prepare(input))
-    if ('error' in settled) throw settled.error
-    return settled.entry
+    return this.#queue.push(this.#prepare(input))
   }
 
   /** For paths that must not wait on or fail because of the audit write. */
   recordLater(input: AuditInput, onError: (error: unknown, input: AuditInput) => void = this.onError): void {
-    try {
-      this.record(input).catch((error: unknown) => onError(error, input))
-    } catch (error) {
-      onError(error, input)
-    }
+    this.record(input).catch((error: unknown) => onError(error, input))
   }
 
   /**
@@ -243,32 +233,6 @@ export class AuditLog {
       source: optional(input.source),
       details: (storable(input.details ?? {}) ?? {}) as Record<string, unknown>,
     }
-  }
-
-  /** One transaction per tenant; a tenant whose write fails fails only its own callers. */
-  async #write(batch: HashedFields[]): Promise<Settled[]> {
-    const groups = new Map<string, HashedFields[]>()
-    for (const item of batch) {
-      const group = groups.get(item.tenant)
-      if (group) group.push(item)
-      else groups.set(item.tenant, [item])
-    }
-    const settled = new Map<HashedFields, Settled>()
-    const append = async (tenant: string, items: HashedFields[]) => {
-      const entries = await this.db.withTenant(tenant, (tx) => this.#append(tx, tenant, items))
-      items.forEach((item, i) => settled.set(item, { entry: entries[i]! }))
-    }
-    await Promise.all(
-      [...groups].map(async ([tenant, items]) => {
-        try {
-          await append(tenant, items)
-        } catch (error) {
-          if (items.length === 1 || !isDataError(error)) return items.forEach((item) => settled.set(item, { error }))
-          for (const item of items) await append(tenant, [item]).catch((single: unknown) => settled.set(item, { error: single }))
-        }
-      }),
-    )
-    return batch.map((item) => settled.get(item)!)
   }
 
   async #append(tx: Sql, tenant: string, items: HashedFields[]): Promise<AuditEntry[]> {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
+import { TENANT_ID_MESSAGE, TENANT_SLUG } from '../tenancy/tenant-id.js'
 
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes')
+const slug = z.string().regex(TENANT_SLUG, TENANT_ID_MESSAGE)
 
 /** Phase one: an entry's own config stays unknown until its plugin's schema checks it. */
 export const Entry = z

@@ -67,8 +67,6 @@ export class DeliveryEngine {
   readonly #active = new Set<string>()
   /** Outbox ids being sent right now. */
   readonly #handled = new Set<string>()
-  /** Turns holding one of their tenant's concurrent-turn slots. */
-  readonly #slots = new Set<string>()
   #directory: TenantDirectory = () => undefined
   #closing = false
 
@@ -101,15 +99,20 @@ export class DeliveryEngine {
     const budget = await this.limits.consumeMessage(activity.tenant)
     if (!budget.ok) throw rateLimited('this service is receiving too many messages; try again shortly', budget.retryAfterMs)
     if (!this.limits.acquireTurn(activity.tenant)) throw rateLimited('too many conversations are being answered right now; try again shortly', 1000)
+    let turn: InboundRecord | undefined
     try {
-      return await this.#accept(activity)
-    } catch (error) {
-      this.limits.releaseTurn(activity.tenant)
-      throw error
+      const accepted = await this.#accept(activity)
+      turn = accepted.turn
+      return accepted.result
+    } finally {
+      // The slot goes with the turn it admitted, or back at once when there is none to run.
+      if (turn) this.#schedule(turn, { holdsSlot: true })
+      else this.limits.releaseTurn(activity.tenant)
     }
   }
 
-  async #accept(activity: InboundActivity): Promise<AcceptResult> {
+  /** Stores the message (or finds it stored before) and says which turn, if any, must run now. */
+  async #accept(activity: InboundActivity): Promise<{ result: AcceptResult; turn?: InboundRecord }> {
     const record: InboundRecord = {
       tenant: activity.tenant,
       instance: activity.instance,
@@ -131,15 +134,10 @@ export class DeliveryEngine {
     if (result.status === 'duplicate') {
       this.metrics.inboxDuplicates.inc({ tenant: activity.tenant, channel: activity.channel })
       // Accepted earlier but stranded (its turn failed and nothing here is working on it): try again.
-      if (!result.done && !this.#active.has(result.turnId)) {
-        this.#slots.add(result.turnId)
-        this.#schedule({ ...record, turnId: result.turnId, messageId: result.messageId })
-      } else this.limits.releaseTurn(activity.tenant)
-      return result
+      const stranded = !result.done && !this.#active.has(result.turnId)
+      return { result, turn: stranded ? { ...record, turnId: result.turnId, messageId: result.messageId } : undefined }
     }
-    this.#slots.add(record.turnId)
-    this.#schedule(record)
-    return result
+    return { result, turn: record }
   }
 
   /**
@@ -192,7 +190,7 @@ export class DeliveryEngine {
    * with backoff inside its own slot, so a later message never overtakes it; after maxAttempts (or
    * on shutdown) it stays pending for the next start.
    */
-  #schedule(record: InboundRecord): void {
+  #schedule(record: InboundRecord, options: { holdsSlot?: boolean } = {}): void {
     this.#active.add(record.turnId)
     void this.turns.run(conversationKey(record.tenant, record.conversationId), async () => {
       try {
@@ -207,7 +205,7 @@ export class DeliveryEngine {
         }
       } finally {
         this.#active.delete(record.turnId)
-        if (this.#slots.delete(record.turnId)) this.limits.releaseTurn(record.tenant)
+        if (options.holdsSlot) this.limits.releaseTurn(record.tenant)
       }
     })
   }

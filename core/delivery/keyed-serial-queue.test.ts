@@ -42,4 +42,19 @@ describe('KeyedSerialQueue', () => {
     release()
     expect(await queue.drain(1000)).toBe(true)
   })
+
+  it('hands a caller its own task’s result or error, in order, and goes on after a failure', async () => {
+    const queue = new KeyedSerialQueue()
+    const order: string[] = []
+    const failing = queue.call('k', async () => {
+      order.push('first')
+      throw new Error('no')
+    })
+    const next = queue.call('k', async () => (order.push('second'), 42))
+    await expect(failing).rejects.toThrow('no')
+    expect(await next).toBe(42)
+    expect(order).toEqual(['first', 'second'])
+    expect(await queue.drain(100)).toBe(true)
+  })
 })
+

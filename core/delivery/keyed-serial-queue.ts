@@ -7,14 +7,25 @@ export class KeyedSerialQueue {
   #inFlight = 0
   #idle: (() => void)[] = []
 
+  /** Queues a task whose errors it handles itself; the queue goes on whatever happens. */
   run(key: string, task: () => Promise<void>): Promise<void> {
+    return this.call(key, task).catch(() => {})
+  }
+
+  /** Queues a task and hands its caller the task's own result or error; the queue goes on either way. */
+  call<T>(key: string, task: () => Promise<T>): Promise<T> {
     this.#inFlight++
     const previous = this.#tails.get(key) ?? Promise.resolve()
-    const current = previous.then(task).catch(() => {}) // tasks handle their own errors; the chain must go on
-    const tail = current.finally(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key)
-      if (--this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake()
-    })
+    const current = previous.then(task)
+    const tail = current
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => {
+        if (this.#tails.get(key) === tail) this.#tails.delete(key)
+        if (--this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake()
+      })
     this.#tails.set(key, tail)
     return current
   }

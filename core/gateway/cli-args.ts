@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { isTenantScope, PLATFORM_TENANT } from '../tenancy/tenant-id.js'
 
 export interface CliIo {
   out: (line: string) => void
@@ -40,8 +41,6 @@ function rephrase(error: Error & { code?: string }): string {
   return message
 }
 
-/** The shape every tenant id has (and `_platform`); checked before it reaches SQL or a file name. */
-export const TENANT_ID_SHAPE = /^(?:[a-z0-9][a-z0-9-]{0,62}|_platform)$/
 
 export function tenantFlag(value: string | undefined, usage: string, required: true): string
 export function tenantFlag(value: string | undefined, usage: string, required?: false): string | undefined
@@ -50,8 +49,33 @@ export function tenantFlag(value: string | undefined, usage: string, required = 
     if (required) throw new CliUsageError('missing --tenant <id> (or --platform for the platform itself)', usage)
     return undefined
   }
-  if (!TENANT_ID_SHAPE.test(value)) throw new CliUsageError(`--tenant: "${value}" is not a tenant id (lowercase letters, digits and dashes)`, usage)
+  if (!isTenantScope(value)) throw new CliUsageError(`--tenant: "${value}" is not a tenant id (lowercase letters, digits and dashes)`, usage)
   return value
+}
+
+/**
+ * `switchboard <group> <command> …`: runs the named command, prints the group's usage for help,
+ * refuses anything else as a usage error.
+ */
+export async function subcommand(group: string, args: readonly string[], commands: Record<string, (rest: readonly string[]) => Promise<number>>, usage: string, io: CliIo): Promise<number> {
+  const [name, ...rest] = args
+  if (name === 'help' || name === '--help' || name === '-h') {
+    io.out(usage)
+    return 0
+  }
+  if (name !== undefined && Object.hasOwn(commands, name)) return commands[name]!(rest)
+  const names = Object.keys(commands)
+  const choices = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`
+  throw new CliUsageError(name === undefined ? `${group} needs a command: ${choices}` : `unknown ${group} command "${name}"`, usage)
+}
+
+/** `--platform` is shorthand for `--tenant _platform`: the platform's own keys and audit chain. */
+export function scopeFlag(values: { tenant?: string; platform?: boolean }, usage: string, required: true): string
+export function scopeFlag(values: { tenant?: string; platform?: boolean }, usage: string, required?: false): string | undefined
+export function scopeFlag(values: { tenant?: string; platform?: boolean }, usage: string, required = false): string | undefined {
+  if (values.platform && values.tenant !== undefined && values.tenant !== PLATFORM_TENANT)
+    throw new CliUsageError(`--platform and --tenant ${values.tenant} contradict each other: it is either the platform's or one tenant's`, usage)
+  return values.platform ? PLATFORM_TENANT : required ? tenantFlag(values.tenant, usage, true) : tenantFlag(values.tenant, usage)
 }
 
 export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`

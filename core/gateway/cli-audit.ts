@@ -1,8 +1,7 @@
 import { AuditLog } from '../audit/audit-log.js'
 import { systemClock } from '../clock.js'
 import type { PluginRegistry } from '../plugin/registry.js'
-import { PLATFORM_TENANT } from '../store/database.js'
-import { CliUsageError, parseFlags, plural, tenantFlag, type CliIo } from './cli-args.js'
+import { parseFlags, plural, scopeFlag, subcommand, type CliIo } from './cli-args.js'
 import { configDirOf, loadCliConfig, withDatabase } from './cli-database.js'
 
 export const AUDIT_USAGE = `Usage:
@@ -10,18 +9,7 @@ export const AUDIT_USAGE = `Usage:
       recomputes the hash chain of one tenant's audit log, or of every chain; exit 1 if any is broken`
 
 export async function auditCommand(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
-  const [sub, ...rest] = args
-  switch (sub) {
-    case 'verify':
-      return verify(rest, registry, io)
-    case 'help':
-    case '--help':
-    case '-h':
-      io.out(AUDIT_USAGE)
-      return 0
-    default:
-      throw new CliUsageError(sub === undefined ? 'audit needs a command: verify' : `unknown audit command "${sub}"`, AUDIT_USAGE)
-  }
+  return subcommand('audit', args, { verify: (rest) => verify(rest, registry, io) }, AUDIT_USAGE, io)
 }
 
 /** One line per chain: `acme: ok, 42 entries` or `acme: BROKEN at seq 17: <reason>`; exit 1 when any is broken. */
@@ -31,8 +19,7 @@ async function verify(args: readonly string[], registry: PluginRegistry, io: Cli
     { tenant: { type: 'string', short: 't' }, platform: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
     AUDIT_USAGE,
   )
-  if (values.platform && values.tenant !== undefined && values.tenant !== PLATFORM_TENANT) throw new CliUsageError('--platform and --tenant contradict each other', AUDIT_USAGE)
-  const only = values.platform ? PLATFORM_TENANT : tenantFlag(values.tenant, AUDIT_USAGE)
+  const only = scopeFlag(values, AUDIT_USAGE)
   const config = await loadCliConfig(configDirOf(values.config, io.env), registry, io)
   return withDatabase(config, io, async (db) => {
     const audit = new AuditLog(db, systemClock)

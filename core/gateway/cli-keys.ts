@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os'
-import { ApiKeyRequestError, ApiKeyStore, type ApiKeyRecord } from '../admin/auth/api-keys.js'
+import { ApiKeyRequestError, ApiKeyStore, keyIdOf, type ApiKeyRecord } from '../admin/auth/api-keys.js'
 import { isRole, ROLES, type Role } from '../admin/auth/rbac.js'
 import { AuditLog } from '../audit/audit-log.js'
 import type { AuditInput } from '../audit/entry.js'
@@ -7,7 +7,7 @@ import { systemClock } from '../clock.js'
 import { sbError } from '../errors.js'
 import type { PluginRegistry } from '../plugin/registry.js'
 import { PLATFORM_TENANT } from '../store/database.js'
-import { CliUsageError, formatTime, parseFlags, plural, tenantFlag, type CliIo } from './cli-args.js'
+import { CliUsageError, formatTime, parseFlags, plural, scopeFlag, subcommand, type CliIo } from './cli-args.js'
 import { configDirOf, loadCliConfig, tenantFileOf, withDatabase } from './cli-database.js'
 
 export const KEYS_USAGE = `Usage:
@@ -25,22 +25,13 @@ const NAME_MAX = 100
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/
 
 export async function keysCommand(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
-  const [sub, ...rest] = args
-  switch (sub) {
-    case 'create':
-      return create(rest, registry, io)
-    case 'list':
-      return list(rest, registry, io)
-    case 'revoke':
-      return revoke(rest, registry, io)
-    case 'help':
-    case '--help':
-    case '-h':
-      io.out(KEYS_USAGE)
-      return 0
-    default:
-      throw new CliUsageError(sub === undefined ? 'keys needs a command: create, list or revoke' : `unknown keys command "${sub}"`, KEYS_USAGE)
-  }
+  return subcommand(
+    'keys',
+    args,
+    { create: (rest) => create(rest, registry, io), list: (rest) => list(rest, registry, io), revoke: (rest) => revoke(rest, registry, io) },
+    KEYS_USAGE,
+    io,
+  )
 }
 
 const common = {
@@ -49,16 +40,10 @@ const common = {
   config: { type: 'string', short: 'c' },
 } as const
 
-/** --platform is shorthand for --tenant _platform. */
-function tenantOf(values: { tenant?: string; platform?: boolean }): string {
-  if (values.platform && values.tenant !== undefined && values.tenant !== PLATFORM_TENANT)
-    throw new CliUsageError(`--platform and --tenant ${values.tenant} contradict each other: a key is either the platform's or one tenant's`, KEYS_USAGE)
-  return values.platform ? PLATFORM_TENANT : tenantFlag(values.tenant, KEYS_USAGE, true)
-}
 
 async function create(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
   const { values } = parseFlags(args, { ...common, role: { type: 'string', short: 'r' }, name: { type: 'string', short: 'n' }, expires: { type: 'string' } }, KEYS_USAGE)
-  const tenant = tenantOf(values)
+  const tenant = scopeFlag(values, KEYS_USAGE, true)
   const role = roleOf(values.role, tenant, values.platform === true)
   const name = nameOf(values.name)
   const expiresAt = expiryOf(values.expires)
@@ -76,7 +61,6 @@ async function create(args: readonly string[], registry: PluginRegistry, io: Cli
     })
     try {
       await audit.record(auditEntry(tenant, 'key.create', record, { name: record.name, role: record.role, expiresAt: record.expiresAt }))
-      await audit.flush()
     } catch (error) {
       // An unaudited key must not stay usable: nobody could tell later where it came from.
       await keys.revoke(tenant, record.id).catch(() => {})
@@ -91,7 +75,7 @@ async function create(args: readonly string[], registry: PluginRegistry, io: Cli
 
 async function list(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
   const { values } = parseFlags(args, common, KEYS_USAGE)
-  const tenant = tenantOf(values)
+  const tenant = scopeFlag(values, KEYS_USAGE, true)
   const config = await loadCliConfig(configDirOf(values.config, io.env), registry, io)
   if (tenant !== PLATFORM_TENANT && !tenantFileOf(config, tenant)) io.err(`note: ${config.dir} has no tenants/${tenant}.yaml; listing the keys stored for it anyway`)
   return withDatabase(config, io, async (db) => {
@@ -110,10 +94,10 @@ async function list(args: readonly string[], registry: PluginRegistry, io: CliIo
 
 async function revoke(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags(args, common, KEYS_USAGE, true)
-  const tenant = tenantOf(values)
+  const tenant = scopeFlag(values, KEYS_USAGE, true)
   if (positionals.length !== 1) throw new CliUsageError(positionals.length === 0 ? 'missing the id of the key to revoke (switchboard keys list shows them)' : `revoke takes one key id, not ${positionals.length}`, KEYS_USAGE)
   // The id is inside the key itself, so a leaked key can be revoked by pasting it.
-  const id = /^sb_([a-z2-7]{10})_/.exec(positionals[0]!)?.[1] ?? positionals[0]!
+  const id = keyIdOf(positionals[0]!)
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new CliUsageError(`"${id}" is not a key id`, KEYS_USAGE)
   const config = await loadCliConfig(configDirOf(values.config, io.env), registry, io)
   return withDatabase(config, io, async (db) => {
@@ -129,7 +113,6 @@ async function revoke(args: readonly string[], registry: PluginRegistry, io: Cli
     }
     const audit = new AuditLog(db, systemClock)
     await audit.record(auditEntry(tenant, 'key.revoke', record, { name: record.name, role: record.role }))
-    await audit.flush()
     io.out(`Revoked API key ${id} "${record.name}" of ${describeTenant(tenant)}; it stops working at once.`)
     return 0
   })

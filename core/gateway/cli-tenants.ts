@@ -5,25 +5,14 @@ import { parse } from 'yaml'
 import { loadConfig, loadTenantFile, type ResolvedEntry } from '../config/load.js'
 import { formatProblem } from '../config/problems.js'
 import type { PluginRegistry } from '../plugin/registry.js'
-import { CliUsageError, parseFlags, plural, type CliIo } from './cli-args.js'
+import { parseFlags, plural, subcommand, type CliIo } from './cli-args.js'
 import { configDirOf } from './cli-database.js'
 
 export const TENANTS_USAGE = `Usage:
   switchboard tenants list [--config DIR]     every tenant file: valid or not (and why), channels, pipeline`
 
 export async function tenantsCommand(args: readonly string[], registry: PluginRegistry, io: CliIo): Promise<number> {
-  const [sub, ...rest] = args
-  switch (sub) {
-    case 'list':
-      return list(rest, registry, io)
-    case 'help':
-    case '--help':
-    case '-h':
-      io.out(TENANTS_USAGE)
-      return 0
-    default:
-      throw new CliUsageError(sub === undefined ? 'tenants needs a command: list' : `unknown tenants command "${sub}"`, TENANTS_USAGE)
-  }
+  return subcommand('tenants', args, { list: (rest) => list(rest, registry, io) }, TENANTS_USAGE, io)
 }
 
 interface Entry {

@@ -1,6 +1,7 @@
 import { requestIdFrom } from '../observability/request-id.js'
 import Koa from 'koa'
 import type Router from '@koa/router'
+import { ADMIN_PREFIX } from '../admin/http/admin-router.js'
 import type { Logger } from 'pino'
 import { isSwitchboardError, sbError } from '../errors.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -58,7 +59,11 @@ export function createHttpApp(options: { routes: RouteTable; metrics: Metrics; l
     await next()
   })
 
-  if (options.admin) app.use(options.admin.routes())
+  if (options.admin) {
+    // Webhooks and chat pages never walk the admin route list.
+    const admin = options.admin.routes()
+    app.use((ctx, next) => (ctx.path.startsWith(ADMIN_PREFIX) ? admin(ctx as Parameters<typeof admin>[0], next) : next()))
+  }
 
   app.use(async (ctx, next) => {
     const match = /^\/t\/([^/]+)\/([^/]+)(\/.*)?$/.exec(ctx.path)

@@ -1,17 +1,15 @@
+import { isTenantScope, TENANT_SLUG } from '../tenancy/tenant-id.js'
+
 /**
  * Every Redis key and queue Switchboard writes belongs to one tenant, so a tenant's data can be
  * found, counted and deleted by prefix, and one tenant can never address another's keys.
  */
 
 /** Same shape as the tenant slug in config, plus the reserved platform scope. */
-const TENANT_ID = /^(?:[a-z0-9][a-z0-9-]{0,62}|_platform)$/
+export const isTenantId = isTenantScope
 
-/** Queue names end up in key names, logs and dashboards: keep them plain. */
-const QUEUE = /^[a-z0-9][a-z0-9-]{0,62}$/
-
-export function isTenantId(tenant: string): boolean {
-  return TENANT_ID.test(tenant)
-}
+/** Queue names end up in key names, logs and dashboards: keep them as plain as tenant ids. */
+const QUEUE = TENANT_SLUG
 
 /** Throws before a malformed id can become part of a key, where it could escape its prefix. */
 export function assertTenantId(tenant: string): string {

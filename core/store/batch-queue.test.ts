@@ -46,4 +46,20 @@ describe('BatchQueue', () => {
     await queue.drain()
     expect(done).toEqual([1, 2])
   })
+
+  it('runs each partition of a batch on its own: one failing partition fails only its callers, and nothing is written twice', async () => {
+    const runs: string[][] = []
+    const queue = new BatchQueue<string, string>(
+      async (items) => {
+        runs.push(items)
+        if (items.some((i) => i.startsWith('globex'))) throw new Error('globex is down')
+        return items
+      },
+      { partition: (item) => item.split(':')[0]!, isolate: () => true },
+    )
+    const results = await Promise.allSettled(['acme:1', 'globex:1', 'acme:2', 'globex:2'].map((i) => queue.push(i)))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected'])
+    // acme's run succeeded once and was not retried because globex's failed.
+    expect(runs.filter((r) => r.some((i) => i.startsWith('acme')))).toEqual([['acme:1', 'acme:2']])
+  })
 })

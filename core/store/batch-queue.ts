@@ -27,6 +27,12 @@ export class BatchQueue<I, O> {
       concurrency?: number
       /** Whether a failed batch is worth splitting: only when one item's data can be the cause. */
       isolate?: (error: unknown) => boolean
+      /**
+       * Items of different partitions never share a run: a batch is split by partition and the
+       * runs go concurrently, each succeeding or failing on its own — so one tenant's failed
+       * transaction never fails (or, retried item by item, writes twice) another tenant's items.
+       */
+      partition?: (item: I) => string
     } = {},
   ) {}
 
@@ -69,6 +75,19 @@ export class BatchQueue<I, O> {
 
   async #flush(): Promise<void> {
     const batch = this.#waiting.splice(0, this.options.maxBatch ?? 500)
+    const { partition } = this.options
+    if (!partition) return this.#settle(batch)
+    const groups = new Map<string, Waiting<I, O>[]>()
+    for (const waiting of batch) {
+      const key = partition(waiting.item)
+      const group = groups.get(key)
+      if (group) group.push(waiting)
+      else groups.set(key, [waiting])
+    }
+    await Promise.all([...groups.values()].map((group) => this.#settle(group)))
+  }
+
+  async #settle(batch: Waiting<I, O>[]): Promise<void> {
     try {
       const results = await this.run(batch.map((w) => w.item))
       batch.forEach((w, i) => w.resolve(results[i] as O))

@@ -1,3 +1,5 @@
+import { isTenantScope } from '../tenancy/tenant-id.js'
+
 /** The one SQL surface the repositories use; PGlite and PostgreSQL both implement it. */
 export interface Sql {
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>
@@ -34,10 +36,7 @@ export interface Database {
 /** Where `openDatabase` connects: a PostgreSQL URL, or a PGlite folder (`memory://` for none). */
 export type DatabaseLocation = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string }
 
-/** Audit and keys of the platform itself (not of one tenant) live under this id; no tenant can spell it. */
-export const PLATFORM_TENANT = '_platform'
-
-const TENANT_ID = /^(?:[a-z0-9][a-z0-9-]{0,62}|_platform)$/
+export { PLATFORM_TENANT } from '../tenancy/tenant-id.js'
 
 /**
  * The statements that open a scoped transaction. The tenant id is checked against the only shape a
@@ -45,6 +44,6 @@ const TENANT_ID = /^(?:[a-z0-9][a-z0-9-]{0,62}|_platform)$/
  */
 export function scopeStatements(scope: { tenant: string } | 'platform'): string {
   if (scope === 'platform') return `SET LOCAL ROLE switchboard_platform; SET LOCAL transaction_read_only = on`
-  if (!TENANT_ID.test(scope.tenant)) throw new Error(`not a tenant id: ${JSON.stringify(scope.tenant)}`)
+  if (!isTenantScope(scope.tenant)) throw new Error(`not a tenant id: ${JSON.stringify(scope.tenant)}`)
   return `SET LOCAL ROLE switchboard_app; SELECT set_config('switchboard.tenant', '${scope.tenant}', true)`
 }

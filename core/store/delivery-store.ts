@@ -1,10 +1,9 @@
 import { inject, injectable } from 'tsyringe'
 import { Tokens } from '../di/tokens.js'
 import type { InboundActivity, Part } from '../message/index.js'
-import { BatchQueue } from './batch-queue.js'
-import { isDataError } from './errors.js'
+import type { BatchQueue } from './batch-queue.js'
 import type { Database, Sql } from './database.js'
-import { perTenant } from './tenant-batches.js'
+import { tenantBatchQueue } from './tenant-batch-queue.js'
 
 export interface InboxKey {
   tenant: string
@@ -76,13 +75,9 @@ export class DeliveryStore {
   readonly #sent: BatchQueue<OutboxRef, void>
 
   constructor(@inject(Tokens.Database) private readonly db: Database) {
-    const options = { concurrency: db.kind === 'postgres' ? 3 : 1, isolate: isDataError }
-    this.#accept = new BatchQueue((batch) => perTenant(db, batch, (tx, items) => this.#acceptBatch(tx, items)), options)
-    this.#commit = new BatchQueue(
-      (batch) => perTenant(db, batch.map((c) => ({ tenant: c.inbound.tenant, c })), (tx, items) => this.#commitBatch(tx, items.map((i) => i.c))),
-      options,
-    )
-    this.#sent = new BatchQueue((batch) => perTenant(db, batch, (tx, items) => this.#sentBatch(tx, items)), options)
+    this.#accept = tenantBatchQueue(db, (r) => r.tenant, (tx, items) => this.#acceptBatch(tx, items))
+    this.#commit = tenantBatchQueue(db, (c) => c.inbound.tenant, (tx, items) => this.#commitBatch(tx, items))
+    this.#sent = tenantBatchQueue(db, (o) => o.tenant, (tx, items) => this.#sentBatch(tx, items))
   }
 
   /** Records an inbound activity durably, or reports that it was seen before. */

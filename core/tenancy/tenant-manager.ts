@@ -12,6 +12,7 @@ import { Tokens } from '../di/tokens.js'
 import { KeyedSerialQueue } from '../delivery/keyed-serial-queue.js'
 import { sbError } from '../errors.js'
 import type { RouteTable } from '../gateway/route-table.js'
+import { isTenantSlug } from './tenant-id.js'
 import { startTenant, type TenantRuntime } from './tenant-runtime.js'
 
 /** Who asked for a change, for the audit log. */
@@ -28,7 +29,11 @@ export interface ReloadOutcome {
 }
 
 const SYSTEM: ChangeOrigin = { actor: { type: 'system', id: 'config-watcher' } }
-const TENANT_FILE = /^([a-z0-9][a-z0-9-]{0,62})\.ya?ml$/
+/** `acme.yaml` → `acme`; anything else in the folder (temp files, `*.removed-…`) is not a tenant. */
+const tenantOfFile = (name: string): string | undefined => {
+  const id = /^(.+)\.ya?ml$/.exec(name)?.[1]
+  return id !== undefined && isTenantSlug(id) ? id : undefined
+}
 const DEBOUNCE_MS = 200
 /**
  * Also look every so often: inotify misses changes made by swapping a symlink (how Kubernetes
@@ -48,6 +53,7 @@ export class TenantManager {
   /** sha256 of the file text each tenant runs, so a touch or our own write reloads nothing. */
   readonly #applied = new Map<string, string>()
   readonly #lastProblems = new Map<string, { at: Date; problems: ConfigProblem[] }>()
+  /** One change per tenant at a time, in the order asked. */
   readonly #serial = new KeyedSerialQueue()
   readonly #debounce = new Map<string, NodeJS.Timeout>()
   #watcher: FSWatcher | undefined
@@ -94,54 +100,50 @@ export class TenantManager {
 
   /** Re-reads `tenants/<id>.yaml` and applies it: reload, start (new file) or stop (file gone). */
   reload(id: string, origin: ChangeOrigin = SYSTEM, options: { force?: boolean } = {}): Promise<ReloadOutcome> {
-    return this.#serially(id, () => this.#apply(id, origin, options.force ?? false))
+    return this.#serial.call(id, () => this.#apply(id, origin, options.force ?? false))
   }
 
-  /** Validates a new tenant's document, writes its file and starts it. */
+  /**
+   * Validates a new tenant's document, starts it and writes its file. Its audit chain begins with
+   * the change; a refused document leaves no trace under the tenant (the caller's request is audited).
+   */
   add(id: string, document: unknown, origin: ChangeOrigin): Promise<ReloadOutcome> {
-    return this.#serially(id, async () => {
+    return this.#serial.call(id, async () => {
       this.#checkServed(id)
       const file = this.#fileOf(id)
       if (this.#runtimes.has(id) || existsSync(join(this.options.configDir, file))) throw sbError('SB_ERR_CONFLICT', `tenant "${id}" already exists`)
       const text = stringify(document)
       const loaded = await loadTenantFile({ dir: this.options.configDir, file, registry: this.root.resolve(Tokens.Plugins), env: this.options.env, text })
-      if (!loaded.tenant) {
-        await this.#audit('tenant.add', id, origin, 'invalid', { problems: loaded.problems.map(formatProblem) })
-        throw rejected(id, loaded.problems)
-      }
-      const runtime = await startTenant(this.root, loaded.tenant, this.routes).catch(async (error: Error) => {
-        await this.#audit('tenant.add', id, origin, 'failure', { error: error.message })
-        throw error
+      if (!loaded.tenant) throw rejected(id, loaded.problems)
+      const runtime = await startTenant(this.root, loaded.tenant, this.routes).catch((error: Error) => {
+        throw rejected(id, [{ file, path: '', message: error.message }])
       })
       try {
         await writeAtomically(join(this.options.configDir, file), text)
       } catch (error) {
         await runtime.stop()
-        await this.#audit('tenant.add', id, origin, 'failure', { error: `cannot write ${file}: ${(error as Error).message}` })
         throw sbError('SB_ERR_CONFLICT', `the config folder is not writable (${(error as NodeJS.ErrnoException).code}); add the tenant file through your deployment instead`)
       }
       this.#runtimes.set(id, runtime)
       this.#applied.set(id, sha256(text))
-      await this.#audit('tenant.add', id, origin, 'success', { config: loaded.tenant.display })
+      await this.#audit(id, origin, 'success', { change: 'added', config: loaded.tenant.display })
       await this.recover(id)
       return { tenant: id, outcome: 'started', problems: [] }
     })
   }
 
-  /** Stops a tenant and sets its file aside (`<id>.yaml.removed-<time>`); its data stays. */
-  remove(id: string, origin: ChangeOrigin): Promise<ReloadOutcome> {
-    return this.#serially(id, async () => {
+  /** Stops a tenant and sets its file aside (`<id>.yaml.removed-<time>`); its data and audit log stay. */
+  remove(id: string): Promise<ReloadOutcome> {
+    return this.#serial.call(id, async () => {
       const runtime = this.#runtimes.get(id)
       if (!runtime) throw sbError('SB_ERR_NOT_FOUND')
       const path = join(this.options.configDir, runtime.config.file)
       try {
         if (existsSync(path)) await rename(path, `${path}.removed-${new Date().toISOString().replaceAll(':', '')}`)
       } catch (error) {
-        await this.#audit('tenant.remove', id, origin, 'failure', { error: (error as Error).message })
         throw sbError('SB_ERR_CONFLICT', `the config folder is not writable (${(error as NodeJS.ErrnoException).code}); remove the tenant file through your deployment instead`)
       }
       await this.#stop(id)
-      await this.#audit('tenant.remove', id, origin, 'success', {})
       return { tenant: id, outcome: 'stopped', problems: [] }
     })
   }
@@ -151,7 +153,7 @@ export class TenantManager {
     const dir = join(this.options.configDir, 'tenants')
     if (this.#watcher || !existsSync(dir)) return
     this.#watcher = watch(dir, (_event, filename) => {
-      const id = filename ? TENANT_FILE.exec(filename.toString())?.[1] : undefined
+      const id = filename ? tenantOfFile(filename.toString()) : undefined
       if (!id || (this.options.only && id !== this.options.only)) return
       clearTimeout(this.#debounce.get(id))
       const timer = setTimeout(() => {
@@ -169,7 +171,7 @@ export class TenantManager {
   /** Applies whatever changed on disk since the last look; unchanged files cost a read and a hash. */
   async rescan(): Promise<void> {
     const dir = join(this.options.configDir, 'tenants')
-    const onDisk = existsSync(dir) ? (await readdir(dir)).map((f) => TENANT_FILE.exec(f)?.[1]).filter((id): id is string => id !== undefined) : []
+    const onDisk = existsSync(dir) ? (await readdir(dir)).map(tenantOfFile).filter((id): id is string => id !== undefined) : []
     const ids = new Set([...onDisk, ...this.#runtimes.keys()].filter((id) => !this.options.only || id === this.options.only))
     for (const id of ids) await this.reload(id).catch((error) => this.options.log.error({ err: error, tenant: id }, 'tenant reload failed'))
   }
@@ -183,21 +185,6 @@ export class TenantManager {
     for (const id of [...this.#runtimes.keys()]) await this.#stop(id)
   }
 
-  /** One change per tenant at a time, in the order asked; the caller gets its own result or error. */
-  async #serially<T>(id: string, change: () => Promise<T>): Promise<T> {
-    const outcome = {} as { value?: T; error?: unknown; failed?: boolean }
-    await this.#serial.run(id, async () => {
-      try {
-        outcome.value = await change()
-      } catch (error) {
-        outcome.failed = true
-        outcome.error = error
-      }
-    })
-    if (outcome.failed) throw outcome.error
-    return outcome.value as T
-  }
-
   async #apply(id: string, origin: ChangeOrigin, force: boolean): Promise<ReloadOutcome> {
     this.#checkServed(id)
     const file = this.#fileOf(id)
@@ -207,7 +194,7 @@ export class TenantManager {
       // Gone and not running: already removed (the watcher sees our own remove's rename).
       if (!running) return { tenant: id, outcome: 'unchanged', problems: [] }
       await this.#stop(id)
-      await this.#audit('config.reload', id, origin, 'success', { change: 'file removed; tenant stopped' })
+      await this.#audit(id, origin, 'success', { change: 'file removed; tenant stopped' })
       return { tenant: id, outcome: 'stopped', problems: [] }
     }
     const text = await readFile(path, 'utf8')
@@ -216,7 +203,7 @@ export class TenantManager {
     if (!loaded.tenant) {
       this.#lastProblems.set(id, { at: new Date(), problems: loaded.problems })
       this.options.log.error({ tenant: id, problems: loaded.problems.map(formatProblem) }, `${file} is invalid; ${running ? 'the running configuration keeps serving' : 'the tenant is not started'}`)
-      await this.#audit('config.reload', id, origin, 'invalid', { problems: loaded.problems.map(formatProblem) })
+      await this.#audit(id, origin, 'invalid', { problems: loaded.problems.map(formatProblem) })
       return { tenant: id, outcome: 'invalid', problems: loaded.problems }
     }
     try {
@@ -226,12 +213,12 @@ export class TenantManager {
       const problems = [{ file, path: '', message: (error as Error).message }]
       this.#lastProblems.set(id, { at: new Date(), problems })
       this.options.log.error({ err: error, tenant: id }, 'tenant configuration failed to start; the running configuration keeps serving')
-      await this.#audit('config.reload', id, origin, 'failure', { error: (error as Error).message })
+      await this.#audit(id, origin, 'failure', { error: (error as Error).message })
       return { tenant: id, outcome: 'failed', problems }
     }
     this.#applied.set(id, sha256(text))
     this.#lastProblems.delete(id)
-    await this.#audit('config.reload', id, origin, 'success', { config: loaded.tenant.display })
+    await this.#audit(id, origin, 'success', { config: loaded.tenant.display })
     if (!running) await this.recover(id)
     return { tenant: id, outcome: running ? 'reloaded' : 'started', problems: [] }
   }
@@ -259,12 +246,15 @@ export class TenantManager {
     return sha256(await readFile(join(this.options.configDir, this.#fileOf(id)), 'utf8').catch(() => ''))
   }
 
-  /** Config changes are audited durably before the change is reported done. */
-  #audit(action: string, tenant: string, origin: ChangeOrigin, outcome: 'success' | 'invalid' | 'failure', details: Record<string, unknown>) {
+  /**
+   * Every change to a tenant's configuration — by file or by API, accepted or refused — is a
+   * `config.reload` entry in its chain, durable before the change is reported done.
+   */
+  #audit(tenant: string, origin: ChangeOrigin, outcome: 'success' | 'invalid' | 'failure', details: Record<string, unknown>) {
     return this.root
       .resolve(Tokens.Audit)
-      .record({ tenant, actor: origin.actor, action, target: `tenant:${tenant}`, outcome, requestId: origin.requestId, source: origin.source, details })
-      .catch((error) => this.options.log.error({ err: error, tenant, action }, 'could not audit a configuration change'))
+      .record({ tenant, actor: origin.actor, action: 'config.reload', target: `tenant:${tenant}`, outcome, requestId: origin.requestId, source: origin.source, details })
+      .catch((error) => this.options.log.error({ err: error, tenant }, 'could not audit a configuration change'))
   }
 }
 

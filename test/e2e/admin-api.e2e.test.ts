@@ -228,7 +228,7 @@ async function aim(w: World, route: string, caller: Caller, target: string | und
         after: async (res) => {
           const running = w.gw.gateway.tenants.get(id) !== undefined
           expect({ running, file: existsSync(join(w.configDir, 'tenants', `${id}.yaml`)) }).toEqual({ running: res.status === 201, file: res.status === 201 })
-          if (running) await w.gw.gateway.tenants.remove(id, TEST_ORIGIN)
+          if (running) await w.gw.gateway.tenants.remove(id)
         },
       }
     }
@@ -572,6 +572,12 @@ describe('an operator and the admin API', () => {
       expect((await admin.get('/tenants', { key: pat })).body.tenants.map((t: { id: string }) => t.id)).not.toContain('acme')
       await expect(new ChatClient(w.gw.wsUrl('acme')).open()).rejects.toMatchObject({ status: 404 })
       expect(existsSync(join(w.configDir, 'tenants', 'acme.yaml'))).toBe(false)
+
+      // The configuration is gone; the evidence is not: the removed tenant's audit log still reads and verifies.
+      const history = await admin.get('/tenants/acme/audit', { key: pat })
+      expect(history.status).toBe(200)
+      expect(history.body.entries.map((e: { action: string; outcome: string }) => `${e.action} ${e.outcome}`)).toContain('config.reload success')
+      expect((await admin.get('/tenants/acme/audit/verify', { key: pat })).body).toMatchObject({ tenant: 'acme', ok: true })
     })
 
     it('refuses an invalid tenant document with the path of every problem, writing and starting nothing', async () => {

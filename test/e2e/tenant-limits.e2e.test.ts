@@ -1,34 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshPostgres, type TestDatabase } from '../databases.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { ChatClient } from '../harness/ws-client.js'
+import { tempConfig, webchatTenant } from '../kit/tenants.js'
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-const tenantFile = (id: string, limits: string) => `id: ${id}
-limits: ${limits}
-channels:
-  - id: web
-    type: websocket
-plugins:
-  - id: faq
-    type: rules
-    config:
-      rules:
-        - { id: echo, pattern: '.', reply: noted }
-`
-
-async function configWith(id: string, limits: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sb-limits-'))
-  await mkdir(join(dir, 'tenants'))
-  await writeFile(join(dir, 'tenants', `${id}.yaml`), tenantFile(id, limits))
-  return dir
-}
 
 const metric = async (gw: TestGateway, limit: string) => {
   const text = await (await fetch(`${gw.url}/metrics`)).text()
@@ -38,15 +16,15 @@ const metric = async (gw: TestGateway, limit: string) => {
 
 describe('per-tenant limits', () => {
   describe('in one process', () => {
-    let dir: string
+    let config: Awaited<ReturnType<typeof tempConfig>>
     let gw: TestGateway
     beforeAll(async () => {
-      dir = await configWith('acme', '{ messagesPerMinute: 3, openSockets: 2 }')
-      gw = await startTestGateway({ configDir: dir })
+      config = await tempConfig({ acme: webchatTenant({ id: 'acme', limits: { messagesPerMinute: 3, openSockets: 2 } }) })
+      gw = await startTestGateway({ configDir: config.dir })
     })
     afterAll(async () => {
       await gw?.close()
-      await rm(dir, { recursive: true, force: true })
+      await config?.remove()
     })
 
     it('tells a visitor over the message budget to slow down, with a retry hint, and stores nothing', async () => {
@@ -80,18 +58,18 @@ describe('per-tenant limits', () => {
     // A tenant id of its own per run: Redis keeps the minute's counters after the test.
     const tenant = `limits-${randomBytes(4).toString('hex')}`
     let db: TestDatabase
-    let dir: string
+    let config: Awaited<ReturnType<typeof tempConfig>>
     let replicas: TestGateway[]
     beforeAll(async () => {
       db = await freshPostgres()
-      dir = await configWith(tenant, '{ messagesPerMinute: 4 }')
+      config = await tempConfig({ [tenant]: webchatTenant({ id: tenant, limits: { messagesPerMinute: 4 } }) })
       const env = { REDIS_URL, SWITCHBOARD_SESSION_SECRET: randomBytes(32).toString('base64') }
-      replicas = [await startTestGateway({ configDir: dir, databaseUrl: db.url, env }), await startTestGateway({ configDir: dir, databaseUrl: db.url, env })]
+      replicas = [await startTestGateway({ configDir: config.dir, databaseUrl: db.url, env }), await startTestGateway({ configDir: config.dir, databaseUrl: db.url, env })]
     })
     afterAll(async () => {
       for (const gw of replicas ?? []) await gw.close()
       await db?.drop()
-      await rm(dir, { recursive: true, force: true })
+      await config?.remove()
       const redis = new Redis(REDIS_URL)
       const keys = await redis.keys(`sb:{${tenant}}:*`)
       if (keys.length) await redis.del(...keys)

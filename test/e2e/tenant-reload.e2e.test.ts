@@ -1,28 +1,14 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Tokens } from '../../core/di/tokens.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { ChatClient } from '../harness/ws-client.js'
+import { tempConfig, webchatTenant } from '../kit/tenants.js'
 
-/** A tenant whose bot says `word` back to every message, numbered, so each reply names its message. */
-const tenantFile = (id: string, word: string, title = 'Support') => `id: ${id}
-channels:
-  - id: web
-    type: websocket
-    config:
-      title: ${title}
-      rateLimit: { frames: 1000, perSeconds: 1 }
-plugins:
-  - id: faq
-    type: rules
-    config:
-      rules:
-        - id: echo
-          pattern: 'msg-'
-          reply: ${word}
-`
+/** A tenant whose bot says `word` to every message; a different `title` changes its web-chat channel. */
+const tenantFile = (id: string, word: string, title = 'Support') =>
+  webchatTenant({ id, reply: word, pattern: 'msg-', websocket: { title, rateLimit: { frames: 1000, perSeconds: 1 } } })
 
 const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 10_000) => {
   const deadline = Date.now() + timeoutMs
@@ -78,20 +64,17 @@ class Visitor {
 }
 
 describe('hot reload under live web-chat traffic', () => {
-  let dir: string
+  let config: Awaited<ReturnType<typeof tempConfig>>
   let gw: TestGateway
-  const write = (id: string, text: string) => writeFile(join(dir, 'tenants', `${id}.yaml`), text)
+  const write = (id: string, text: string) => config.write(id, text)
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sb-reload-'))
-    await mkdir(join(dir, 'tenants'))
-    await write('acme', tenantFile('acme', 'one'))
-    await write('globex', tenantFile('globex', 'globex'))
-    gw = await startTestGateway({ configDir: dir })
+    config = await tempConfig({ acme: tenantFile('acme', 'one'), globex: tenantFile('globex', 'globex') })
+    gw = await startTestGateway({ configDir: config.dir })
   })
   afterAll(async () => {
     await gw?.close()
-    await rm(dir, { recursive: true, force: true })
+    await config?.remove()
   })
 
   const auditOf = async (tenant: string) => gw.gateway.container.resolve(Tokens.Audit).query(tenant, { action: 'config.reload' })
@@ -146,7 +129,7 @@ describe('hot reload under live web-chat traffic', () => {
     await visitor.connect()
     await visitor.say('msg-1')
     expect((await visitor.reply()).text).toBe('hello from initech')
-    await rm(join(dir, 'tenants', 'initech.yaml'))
+    await rm(join(config.dir, 'tenants', 'initech.yaml'))
     await until(() => gw.gateway.tenant('initech') === undefined)
     expect(await visitor.closed()).toBeGreaterThan(0)
     await expect(new ChatClient(gw.wsUrl('initech')).open()).rejects.toMatchObject({ status: 404 })

@@ -43,6 +43,9 @@ export class ApiKeyRequestError extends Error {
 // tells the operator which key to revoke without anyone holding the hash.
 const KEY_SHAPE = /^sb_([a-z2-7]{10})_([A-Za-z0-9_-]{43})$/
 const KEY_ID = /^[a-z2-7]{10}$/
+
+/** The key id inside a whole key (`sb_<id>_…`), so a leaked key can be revoked by pasting it; anything else as given. */
+export const keyIdOf = (keyOrId: string): string => KEY_SHAPE.exec(keyOrId)?.[1] ?? keyOrId
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
 // last_used_at is for humans spotting dead keys; a write per request would turn every read into one.
 const TOUCH_INTERVAL_MS = 60_000

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose'
-import { PLATFORM_TENANT } from '../../store/database.js'
+import { isTenantSlug, PLATFORM_TENANT } from '../../tenancy/tenant-id.js'
 import { isRole, type Principal, type Role } from './rbac.js'
 
 export interface OidcOptions {
@@ -29,7 +29,6 @@ export class OidcUnavailableError extends Error {
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
-const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/
 // Symmetric algorithms would let anyone holding the verification key mint tokens; 'none' lets anyone.
 const FORBIDDEN_ALGORITHM = /^(none|HS\d+)$/i
 
@@ -111,7 +110,7 @@ export class OidcVerifier {
     if (claimed === undefined || claimed === null || claimed === '') {
       if (!roles.includes('platform-admin')) return { ok: false, reason: 'invalid', message: 'token carries no tenant' }
       tenant = null
-    } else if (typeof claimed === 'string' && TENANT_ID.test(claimed) && claimed !== PLATFORM_TENANT) {
+    } else if (typeof claimed === 'string' && isTenantSlug(claimed) && claimed !== PLATFORM_TENANT) {
       tenant = claimed
     } else {
       return { ok: false, reason: 'invalid', message: `claim ${this.#tenantClaim} is not a tenant id` }

@@ -29,19 +29,8 @@ export interface Principal {
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   'platform-admin': PERMISSIONS,
-  'tenant-admin': [
-    'tenant:read',
-    'tenant:reload',
-    'channels:read',
-    'conversations:read',
-    'conversations:export',
-    'keys:read',
-    'keys:write',
-    'audit:read',
-    'audit:export',
-    'tickets:read',
-    'tickets:write',
-  ],
+  // Everything on its own tenant; adding and removing tenants is the platform's.
+  'tenant-admin': PERMISSIONS.filter((p) => p !== 'tenants:manage'),
   agent: ['tenant:read', 'channels:read', 'conversations:read', 'tickets:read', 'tickets:write'],
   auditor: ['tenant:read', 'audit:read', 'audit:export'],
   viewer: ['tenant:read', 'channels:read'],

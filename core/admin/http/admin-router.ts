@@ -42,11 +42,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     try {
       await next()
     } catch (error) {
-      const known: SwitchboardError = isSwitchboardError(error)
-        ? error
-        : error instanceof ApiKeyRequestError || error instanceof RangeError
-          ? sbError('SB_ERR_BODY_INVALID', error.message)
-          : sbError('SB_ERR_INTERNAL')
+      const known = asAdminError(error)
       if (known.status >= 500) deps.log.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'admin request failed')
       ctx.status = known.status
       if (known.retryAfterMs) ctx.set('Retry-After', String(Math.ceil(known.retryAfterMs / 1000)))
@@ -91,11 +87,13 @@ async function handle(route: AdminRoute, ctx: Context, deps: AdminRouterDeps): P
   const params = validate(route.params, ctx.params, 'params') as Record<string, unknown>
   const tenantId = typeof params.tenant === 'string' ? params.tenant : undefined
   const tenant = tenantId && tenantId !== PLATFORM_TENANT ? deps.tenants.get(tenantId) : undefined
-  const exists = tenantId === undefined || (tenantId === PLATFORM_TENANT ? route.allowsPlatformTenant === true : tenant !== undefined || route.tenantNeedNotRun === true)
-  // Not there and not yours look the same: a principal cannot probe which tenants exist.
-  if (tenantId !== undefined && (!exists || !visibleTenant(principal, tenantId))) {
-    if (tenantId !== PLATFORM_TENANT && !visibleTenant(principal, tenantId)) await denied(deps, route, principal, requestId, source, tenantId, 'tenant not visible to this principal')
-    throw sbError('SB_ERR_NOT_FOUND')
+  if (tenantId !== undefined) {
+    // Not there and not yours look the same: a principal cannot probe which tenants exist.
+    if (!visibleTenant(principal, tenantId)) {
+      if (tenantId !== PLATFORM_TENANT) await denied(deps, route, principal, requestId, source, tenantId, 'tenant not visible to this principal')
+      throw sbError('SB_ERR_NOT_FOUND')
+    }
+    if (!tenant && !(await tenantHasHistory(route, tenantId, deps))) throw sbError('SB_ERR_NOT_FOUND')
   }
   if (!can(principal, route.permission, tenantId ?? principal.tenant ?? undefined)) {
     await denied(deps, route, principal, requestId, source, tenantId, `missing permission ${route.permission}`)
@@ -110,7 +108,8 @@ async function handle(route: AdminRoute, ctx: Context, deps: AdminRouterDeps): P
     result = await route.handler({ principal, params, query, body, tenant, tenantId, requestId, source, koa: ctx })
   } catch (error) {
     // A refusal by the handler itself (403: e.g. minting a role above one's own) is a denial, not a mistake.
-    const failed = isSwitchboardError(error) && error.status < 500 ? (error.status === 403 ? 'denied' : 'invalid') : 'failure'
+    const known = asAdminError(error)
+    const failed = known.status === 403 ? 'denied' : known.status < 500 ? 'invalid' : 'failure'
     await deps.audit.record({
       tenant: chain,
       actor,
@@ -119,9 +118,9 @@ async function handle(route: AdminRoute, ctx: Context, deps: AdminRouterDeps): P
       outcome: failed,
       requestId,
       source,
-      details: { error: isSwitchboardError(error) ? error.code : 'SB_ERR_INTERNAL', ...(isSwitchboardError(error) && error.details.length ? { problems: error.details } : {}) },
+      details: { error: known.code, ...(known.details.length ? { problems: known.details } : {}) },
     })
-    throw error
+    throw known
   }
   await deps.audit.record({
     tenant: chain,
@@ -141,6 +140,23 @@ async function handle(route: AdminRoute, ctx: Context, deps: AdminRouterDeps): P
   }
   ctx.status = result.status ?? route.successStatus ?? 200
   ctx.body = result.body
+}
+
+/** What the API answers for an error, and what the audit log records of it. */
+function asAdminError(error: unknown): SwitchboardError {
+  if (isSwitchboardError(error)) return error
+  // The key store's word on a request it can never honour: the caller's mistake, at a field.
+  if (error instanceof ApiKeyRequestError) return sbError('SB_ERR_BODY_INVALID', error.message, [{ path: error.field ? `body.${error.field}` : 'body', message: error.message }])
+  return sbError('SB_ERR_INTERNAL', undefined, [], error)
+}
+
+/**
+ * Whether a tenant that is not running still answers on this route: the platform's own scope
+ * where the route allows it, and a removed tenant's audit log — evidence outlives configuration.
+ */
+async function tenantHasHistory(route: AdminRoute, tenantId: string, deps: AdminRouterDeps): Promise<boolean> {
+  if (tenantId === PLATFORM_TENANT) return route.allowsPlatformTenant === true
+  return route.keepsHistory === true && (await deps.audit.tenants()).includes(tenantId)
 }
 
 async function denied(deps: AdminRouterDeps, route: AdminRoute, principal: Principal, requestId: string, source: string, tenantId: string | undefined, reason: string) {

@@ -29,7 +29,7 @@ export async function authenticate(ctx: Context, keys: ApiKeyStore, oidc: OidcVe
       if (result.ok) return result
       return { ok: false, code: result.reason === 'expired' ? 'SB_ERR_AUTH_EXPIRED' : 'SB_ERR_AUTH_INVALID', reason: `token ${result.reason}: ${result.message}` }
     } catch (error) {
-      if (error instanceof OidcUnavailableError) throw sbError('SB_ERR_STORE_UNAVAILABLE', 'the identity provider cannot be reached; try again shortly', [], error)
+      if (error instanceof OidcUnavailableError) throw sbError('SB_ERR_IDP_UNAVAILABLE', undefined, [], error)
       throw error
     }
   }

@@ -25,8 +25,8 @@ export interface AdminRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType
   produces?: 'application/json' | 'application/x-ndjson'
   /** Routes under `/tenants/:tenant` whose tenant may be the platform's own audit/key space. */
   allowsPlatformTenant?: boolean
-  /** Routes for a tenant that is not running (add) skip the running-tenant lookup. */
-  tenantNeedNotRun?: boolean
+  /** Also answers for a removed tenant whose records remain (its audit log). */
+  keepsHistory?: boolean
   successStatus?: number
   handler(request: AdminRequest<z.output<P>, z.output<Q>, z.output<B>>): Promise<AdminResult>
 }

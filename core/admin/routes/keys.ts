@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { sbError } from '../../errors.js'
-import { ApiKeyRequestError, type ApiKeyStore } from '../auth/api-keys.js'
+import type { ApiKeyStore } from '../auth/api-keys.js'
 import { defineRoute } from '../http/route.js'
 import { Role, TenantParams, Text } from './schemas.js'
 
@@ -39,13 +39,7 @@ export function keyRoutes(deps: { keys: ApiKeyStore }) {
       handler: async ({ tenantId, body, principal }) => {
         // Nobody hands out more than they hold: only a platform admin may mint platform-admin keys.
         if (body.role === 'platform-admin' && principal.tenant !== null) throw sbError('SB_ERR_FORBIDDEN', 'only a platform admin can create platform-admin keys')
-        const { key, record } = await deps.keys
-          .create(tenantId!, { name: body.name, role: body.role, createdBy: `${principal.kind}:${principal.id}`, expiresAt: body.expiresAt })
-          .catch((error: unknown) => {
-            // A request that can never be honoured is the caller's mistake: 400 naming the field, audited as invalid.
-            if (error instanceof ApiKeyRequestError) throw sbError('SB_ERR_BODY_INVALID', error.message, [{ path: error.field ? `body.${error.field}` : 'body', message: error.message }])
-            throw error
-          })
+        const { key, record } = await deps.keys.create(tenantId!, { name: body.name, role: body.role, createdBy: `${principal.kind}:${principal.id}`, expiresAt: body.expiresAt })
         return { status: 201, body: { ...record, key }, audit: { target: `key:${record.id}`, details: { name: record.name, role: record.role, expiresAt: record.expiresAt } } }
       },
     }),

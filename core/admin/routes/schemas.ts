@@ -1,7 +1,8 @@
 import { z } from 'zod'
+import { isTenantScope, TENANT_ID_MESSAGE } from '../../tenancy/tenant-id.js'
 import { ROLES } from '../auth/rbac.js'
 
-export const TenantId = z.string().regex(/^(?:[a-z0-9][a-z0-9-]{0,62}|_platform)$/, 'must be a tenant id (lowercase letters, digits and dashes)')
+export const TenantId = z.string().refine(isTenantScope, `must be a tenant id (${TENANT_ID_MESSAGE})`)
 export const TenantParams = z.object({ tenant: TenantId }).strict()
 export const Limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback)
 /**

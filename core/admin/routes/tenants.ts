@@ -126,7 +126,7 @@ export function tenantRoutes(deps: { tenants: TenantManager; limits: TenantLimit
       permission: 'tenants:manage',
       params: TenantParams,
       response: Outcome,
-      handler: async (request) => ({ body: await tenants.remove(request.tenantId!, origin(request)) }),
+      handler: async (request) => ({ body: await tenants.remove(request.tenantId!) }),
     }),
     defineRoute({
       method: 'GET',
