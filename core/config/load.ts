@@ -24,6 +24,8 @@ export interface ResolvedTenant {
   id: string
   name: string
   locale: string
+  /** The config folder the tenant file was read from (absolute): relative paths in entries start here. */
+  dir: string
   file: string
   limits: TenantLimitsConfig
   channels: ResolvedEntry<ChannelPlugin>[]
@@ -123,6 +125,7 @@ export async function loadTenantFile(options: { dir: string; file: string; regis
       id: config.id,
       name: config.name ?? config.id,
       locale: config.locale,
+      dir: resolve(dir),
       file,
       limits: deepFreeze(config.limits),
       channels,
@@ -186,14 +189,26 @@ function checkChannelPaths(config: TenantConfig, channels: ResolvedEntry<Channel
 }
 
 function checkRequires(plugins: ResolvedEntry<AgentPlugin>[], file: string, problems: ConfigProblem[]) {
-  const provided = new Set(plugins.filter((p) => p.enabled).flatMap((p) => p.plugin.manifest.provides ?? []))
+  // Plugins are set up in list order, so a service must be provided above the plugin that needs it.
+  const provided = new Set<unknown>()
   plugins.forEach((entry, i) => {
     if (!entry.enabled) return
     for (const token of entry.plugin.manifest.requires ?? []) {
-      if (!provided.has(token)) problems.push({ file, path: `plugins[${i}]`, message: `requires ${String(token)}, which no enabled plugin provides` })
+      if (provided.has(token)) continue
+      const later = plugins.slice(i + 1).find((p) => p.enabled && p.plugin.manifest.provides?.includes(token))
+      problems.push({
+        file,
+        path: `plugins[${i}]`,
+        message: later
+          ? `requires ${describeToken(token)}, which plugin "${later.id}" provides further down: list "${later.id}" above "${entry.id}"`
+          : `requires ${describeToken(token)}, which no enabled plugin provides`,
+      })
     }
+    for (const token of entry.plugin.manifest.provides ?? []) provided.add(token)
   })
 }
+
+const describeToken = (token: unknown) => (typeof token === 'symbol' ? (token.description ?? String(token)).replace(/^switchboard\./, '') : String(token))
 
 async function readYaml(dir: string, file: string, problems: ConfigProblem[], given?: string): Promise<unknown> {
   let text: string

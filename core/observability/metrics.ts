@@ -85,6 +85,65 @@ export class Metrics {
     registers: [this.registry],
   })
 
+  // The customer-service agent's view of each turn; intent labels are bounded by the tenant's config.
+  readonly intents = new Counter({
+    name: 'switchboard_intents_total',
+    help: 'Classified inbound messages by intent and by who classified them (builtin model or LLM)',
+    labelNames: ['tenant', 'intent', 'source'] as const,
+    registers: [this.registry],
+  })
+
+  readonly sentiments = new Counter({
+    name: 'switchboard_sentiments_total',
+    help: 'Inbound messages by sentiment label',
+    labelNames: ['tenant', 'label'] as const,
+    registers: [this.registry],
+  })
+
+  readonly escalations = new Counter({
+    name: 'switchboard_escalations_total',
+    help: 'Turns flagged for a human, by the rule that flagged them',
+    labelNames: ['tenant', 'reason'] as const,
+    registers: [this.registry],
+  })
+
+  readonly agentAnswers = new Counter({
+    name: 'switchboard_agent_answers_total',
+    help: 'Agent replies by route (knowledge, smalltalk, clarify, escalate) and provider (builtin, openai, or builtin after an LLM fallback)',
+    labelNames: ['tenant', 'route', 'provider'] as const,
+    registers: [this.registry],
+  })
+
+  readonly llmCalls = new Counter({
+    name: 'switchboard_llm_calls_total',
+    help: 'LLM and embedding calls by purpose and outcome (ok, error, timeout, breaker_open, budget_exhausted)',
+    labelNames: ['tenant', 'purpose', 'outcome'] as const,
+    registers: [this.registry],
+  })
+
+  readonly llmTokens = new Counter({
+    name: 'switchboard_llm_tokens_total',
+    help: 'Tokens spent on LLM calls, counted against the tenant budget',
+    labelNames: ['tenant', 'kind'] as const,
+    registers: [this.registry],
+  })
+
+  readonly llmDuration = new Histogram({
+    name: 'switchboard_llm_call_duration_seconds',
+    help: 'Duration of LLM and embedding calls, retries included',
+    labelNames: ['tenant', 'purpose'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+    registers: [this.registry],
+  })
+
+  readonly knowledgeSearchDuration = new Histogram({
+    name: 'switchboard_knowledge_search_duration_seconds',
+    help: 'Knowledge-base hybrid search latency',
+    labelNames: ['tenant'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  })
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' })
   }

@@ -37,8 +37,19 @@ export interface AgentContext<C> {
   readonly config: Readonly<C>
   readonly log: Logger
   readonly scope: Scope
+  /**
+   * This pipeline generation's container: services earlier plugins provided (`manifest.provides`)
+   * resolve here, and a reload starts from a fresh one so a retired generation's services never
+   * leak into the next.
+   */
   readonly container: DependencyContainer
   readonly metrics: Metrics
+  readonly paths: {
+    /** The tenant's config folder: relative paths in plugin config (a knowledge folder) start here. */
+    readonly config: string
+    /** The gateway's data folder; a plugin keeps its files under `<data>/<plugin type>/`. */
+    readonly data: string
+  }
 }
 
 export interface AgentPlugin<S extends z.ZodType = z.ZodType> {

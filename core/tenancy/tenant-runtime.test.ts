@@ -34,6 +34,7 @@ const acme = (channels: ResolvedTenant['channels'], plugins: ResolvedTenant['plu
   id: 'acme',
   name: 'Acme',
   locale: 'en',
+  dir: '/tmp/switchboard-test-config',
   file: 'tenants/acme.yaml',
   limits: {},
   display: {},

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events'
+import { resolve } from 'node:path'
 import type { Logger } from 'pino'
 import type { DependencyContainer } from 'tsyringe'
 import type { ResolvedEntry, ResolvedTenant } from '../config/load.js'
@@ -198,13 +199,16 @@ class Runtime implements TenantRuntime {
   async #buildPipeline(config: ResolvedTenant): Promise<Generation> {
     const scope = this.scope.child(`plugins#${++this.#generations}`)
     const metrics = this.root.resolve(Tokens.Metrics)
+    const container = this.container.createChildContainer()
+    scope.onDispose(() => container.dispose(), 'container')
+    const paths = { config: config.dir, data: resolve(this.root.resolve(Tokens.GatewayConfig).storage.dataDir) }
     try {
       const hooks: NamedHooks[] = []
       for (const entry of config.plugins.filter((p) => p.enabled)) {
         const pluginScope = scope.child(`plugin:${entry.id}`)
         const pluginLog = this.log.child({ plugin: entry.id })
         const setup = await startStep(entry.type, entry.id, () =>
-          (entry.plugin as AgentPlugin).setup({ tenant: config.id, id: entry.id, config: entry.config as never, log: pluginLog, scope: pluginScope, container: this.container, metrics }),
+          (entry.plugin as AgentPlugin).setup({ tenant: config.id, id: entry.id, config: entry.config as never, log: pluginLog, scope: pluginScope, container, metrics, paths }),
         )
         hooks.push({ id: entry.id, ...setup })
       }

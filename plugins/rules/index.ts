@@ -2,7 +2,7 @@ import { defineAgent, type Reply, type Turn } from '../../core/index.js'
 import { manifest } from './manifest.js'
 import { FaqMatcher, matchRule } from './matcher.js'
 import { buildReply, localize } from './reply.js'
-import { hasCjk } from './text.js'
+import { hasCjk } from '../language/text.js'
 
 const defaultFallback = {
   text: {

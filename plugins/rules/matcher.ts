@@ -1,5 +1,5 @@
 import type { FaqEntry, KeywordRule, Localized } from './manifest.js'
-import { normalise, tokenize } from './text.js'
+import { normalise, tokenize } from '../language/text.js'
 
 export interface FaqMatch {
   entry: FaqEntry

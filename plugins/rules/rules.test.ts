@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { Reply } from '../../core/index.js'
-import { Metrics } from '../../core/observability/metrics.js'
-import { silentLog, turnFor } from '../../test/kit/activities.js'
-import { Scope } from '../../core/di/scope.js'
-import { container } from 'tsyringe'
+import { agentContext, turnFor } from '../../test/kit/activities.js'
 import rules from './index.js'
 import { RulesConfig } from './manifest.js'
-import { tokenize } from './text.js'
+import { tokenize } from '../language/text.js'
 
 const config = RulesConfig.parse({
   rules: [
@@ -22,7 +19,7 @@ const config = RulesConfig.parse({
 
 /** A tenant's rules agent, spoken to as a customer would. */
 async function agent() {
-  const hooks = await rules.setup({ tenant: 'acme', id: 'faq', config, log: silentLog, scope: new Scope('t'), container, metrics: new Metrics({ defaultMetrics: false }) })
+  const hooks = await rules.setup(agentContext(config, { id: 'faq' }))
   return async (text: string, locale?: string) => {
     const turn = turnFor(text, { locale })
     const reply = (await hooks.respond!(turn)) as Reply

@@ -1,6 +1,12 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pino from 'pino'
+import { container, type DependencyContainer } from 'tsyringe'
+import { Scope } from '../../core/di/scope.js'
+import { Metrics } from '../../core/observability/metrics.js'
+import type { AgentContext } from '../../core/plugin/agent.js'
 import type { InboundActivity } from '../../core/message/index.js'
-import { createTurn, type Turn } from '../../core/pipeline/turn.js'
+import { createTurn, type ConversationMemory, type Turn } from '../../core/pipeline/turn.js'
 
 export const silentLog = pino({ level: 'silent' })
 
@@ -32,6 +38,20 @@ export function textActivity(text: string, options: ActivityOptions = {}): Inbou
   }
 }
 
-/** A turn for that message, ready to hand to plugins. */
-export const turnFor = (text: string, options: ActivityOptions = {}): Turn =>
-  createTurn({ id: 't1', activity: textActivity(text, options), log: silentLog, signal: new AbortController().signal })
+/** A turn for that message, ready to hand to plugins; pass `memory` to continue a conversation. */
+export const turnFor = (text: string, options: ActivityOptions & { memory?: ConversationMemory; stream?: (delta: string) => void } = {}): Turn =>
+  createTurn({ id: 't1', activity: textActivity(text, options), log: silentLog, signal: new AbortController().signal, memory: options.memory, stream: options.stream })
+
+/** What the tenant runtime hands an agent plugin's setup, for calling plugins directly in tests. */
+export function agentContext<C>(config: C, options: { tenant?: string; id?: string; container?: DependencyContainer; metrics?: Metrics; paths?: { config: string; data: string } } = {}): AgentContext<C> {
+  return {
+    tenant: options.tenant ?? 'acme',
+    id: options.id ?? 'plugin',
+    config,
+    log: silentLog,
+    scope: new Scope('test plugin'),
+    container: options.container ?? container.createChildContainer(),
+    metrics: options.metrics ?? new Metrics({ defaultMetrics: false }),
+    paths: options.paths ?? { config: process.cwd(), data: join(tmpdir(), 'switchboard-test-data') },
+  }
+}
