@@ -1,5 +1,10 @@
 import type { AgentPlugin } from '../core/index.js'
+import agent from './agent/index.js'
+import intent from './intent/index.js'
+import knowledge from './knowledge/index.js'
+import llm from './llm/index.js'
 import rules from './rules/index.js'
+import sentiment from './sentiment/index.js'
 
 /** Agent plugin types this build ships; the composition root registers them. */
-export const builtinAgents: readonly AgentPlugin[] = [rules as unknown as AgentPlugin]
+export const builtinAgents: readonly AgentPlugin[] = [rules, llm, intent, sentiment, knowledge, agent] as unknown as AgentPlugin[]

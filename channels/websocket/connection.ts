@@ -260,7 +260,7 @@ export class WebchatConnection {
         for (const m of page) {
           if (m.seq === null || m.seq <= this.lastSentSeq) continue
           this.lastSentSeq = m.seq
-          this.send(encode.message({ id: m.id, seq: m.seq, text: m.text, parts: m.parts, at: m.createdAt }))
+          this.send(encode.message({ id: m.id, seq: m.seq, turnId: m.turnId, text: m.text, parts: m.parts, at: m.createdAt }))
         }
         if (page.length < REPLAY_PAGE) break
       }

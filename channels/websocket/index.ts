@@ -86,10 +86,16 @@ export default defineChannel({
       async send(delivery: OutboundDelivery) {
         const sockets = hub.of(delivery.conversationId)
         if (!sockets) return { status: 'deferred' }
-        const frame = encode.message({ id: delivery.id, seq: delivery.seq, text: delivery.text, parts: delivery.parts, at: delivery.createdAt })
+        const frame = encode.message({ id: delivery.id, seq: delivery.seq, turnId: delivery.turnId, text: delivery.text, parts: delivery.parts, at: delivery.createdAt })
         let delivered = false
         for (const connection of sockets) delivered = connection.deliver(delivery.seq, frame) || delivered
         return { status: delivered ? 'sent' : 'deferred' }
+      },
+      stream(conversationId, turnId, delta) {
+        const sockets = hub.of(conversationId)
+        if (!sockets) return
+        const frame = encode.draft(turnId, delta)
+        for (const connection of sockets) if (connection.state === 'ready') connection.send(frame)
       },
       typing(conversationId, on) {
         const sockets = hub.of(conversationId)

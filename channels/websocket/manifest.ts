@@ -30,6 +30,6 @@ export const manifest = {
   label: 'Web chat (WebSocket)',
   version: '1.0.0',
   config: WebsocketConfig,
-  capabilities: { parts: ['text', 'image', 'audio', 'video', 'file', 'card', 'choice'], maxTextLength: 20_000, typing: true, resumable: true },
+  capabilities: { parts: ['text', 'image', 'audio', 'video', 'file', 'card', 'choice'], maxTextLength: 20_000, typing: true, streaming: true, resumable: true },
   reservedPaths: ['ws', 'chat'],
 } satisfies ChannelManifest<typeof WebsocketConfig>

@@ -47,6 +47,8 @@ export interface BotMessageFrame {
   type: 'message'
   id: string
   seq: number
+  /** The turn that answered; a draft with the same turn_id is replaced by this message. */
+  turn_id?: string
   text: string
   parts: Part[]
   at: string
@@ -65,8 +67,18 @@ export const encode = {
       heartbeat_ms: f.heartbeatMs,
     }),
   ack: (clientId: string, id: string, duplicate: boolean) => JSON.stringify({ type: 'ack', client_id: clientId, id, duplicate }),
-  message: (m: { id: string; seq: number; text: string; parts: Part[]; at: Date }) =>
-    JSON.stringify({ type: 'message', id: m.id, seq: m.seq, text: m.text, parts: m.parts, at: m.at.toISOString() } satisfies BotMessageFrame),
+  message: (m: { id: string; seq: number; turnId?: string; text: string; parts: Part[]; at: Date }) =>
+    JSON.stringify({
+      type: 'message',
+      id: m.id,
+      seq: m.seq,
+      ...(m.turnId ? { turn_id: m.turnId } : {}),
+      text: m.text,
+      parts: m.parts,
+      at: m.at.toISOString(),
+    } satisfies BotMessageFrame),
+  /** Part of a reply still being written; not stored, not seq'd: the final message replaces it. */
+  draft: (turnId: string, delta: string) => JSON.stringify({ type: 'draft', turn_id: turnId, delta }),
   typing: (on: boolean) => (on ? TYPING_ON : TYPING_OFF),
   history: (messages: { id: string; direction: 'in' | 'out'; seq: number | null; text: string; parts: Part[]; at: Date }[]) =>
     JSON.stringify({

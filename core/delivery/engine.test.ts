@@ -7,6 +7,7 @@ import type { Reply } from '../message/index.js'
 import { TenantLimits } from '../limits/tenant-limits.js'
 import { Metrics } from '../observability/metrics.js'
 import { Pipeline } from '../pipeline/pipeline.js'
+import type { Turn } from '../pipeline/turn.js'
 import type { ChannelConnection, OutboundDelivery, SendOutcome } from '../plugin/channel.js'
 import { ConversationRepository } from '../store/conversations.js'
 import { DeliveryStore } from '../store/delivery-store.js'
@@ -49,10 +50,10 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
 
   let limits = new TenantLimits()
   /** One "process": an engine over the shared database, with its own pipeline and channel. */
-  const boot = (respond: (text: string) => Promise<Reply | undefined>, channel = new RecordingChannel(), store = new DeliveryStore(t.db), resumable = false) => {
+  const boot = (respond: (text: string, turn: Turn) => Promise<Reply | undefined>, channel = new RecordingChannel(), store = new DeliveryStore(t.db), resumable = false) => {
     const config = GatewayConfig.parse({ turns: { timeoutMs: turnTimeoutMs } })
     const engine = new DeliveryEngine(store, new TranscriptRepository(t.db), new KeyedSerialQueue(), new Metrics({ defaultMetrics: false }), silent, systemClock, config, limits)
-    const pipeline = new Pipeline([{ id: 'bot', respond: (turn) => respond(turn.activity.text) }])
+    const pipeline = new Pipeline([{ id: 'bot', respond: (turn) => respond(turn.activity.text, turn) }])
     const scope = new AbortController()
     stopTenant = () => scope.abort(new Error('tenant stopped'))
     engine.attach((tenant) =>
@@ -70,6 +71,24 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10))
     expect(check()).toBe(true)
   }
+
+  it('keeps plugin memory with the conversation: each turn sees what the last left, also after a restart', async () => {
+    const counting = async (text: string, turn: Turn): Promise<Reply> => {
+      const count = ((turn.memory.count as number | undefined) ?? 0) + 1
+      turn.memory.count = count
+      return { parts: [{ type: 'text', text: `${text} #${count}` }] }
+    }
+    const first = boot(counting)
+    await first.engine.receive(message('1', 'a'))
+    await until(() => first.channel.sent.length === 1)
+    await first.engine.receive(message('2', 'b'))
+    await until(() => first.channel.sent.length === 2)
+    await first.engine.close(100)
+    const second = boot(counting)
+    await second.engine.receive(message('3', 'c'))
+    await until(() => second.channel.sent.length === 1)
+    expect([...first.channel.sent, ...second.channel.sent].map((d) => d.text)).toEqual(['a #1', 'b #2', 'c #3'])
+  })
 
   it('answers each accepted message once, in arrival order, even when earlier turns are slower', async () => {
     const slowFirst = async (text: string) => {

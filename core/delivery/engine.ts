@@ -45,7 +45,15 @@ function rateLimited(message: string, retryAfterMs: number) {
 /** Turns, sends, seqs and waits are all per conversation. */
 const conversationKey = (tenant: string, conversationId: string): string => `${tenant}:${conversationId}`
 const LATE_TURN_GRACE_MS = 5_000
-const MAX_CACHED_SEQS = 200_000
+const MAX_CACHED_STATES = 200_000
+/** Plugin memory is for small state (a trend, a route), not transcripts: larger is a plugin bug. */
+const MAX_MEMORY_BYTES = 64 * 1024
+
+interface ConversationState {
+  seq: number
+  /** JSON of the plugins' memory, so a turn gets its own copy and changes are found by comparison. */
+  memory: string
+}
 
 /**
  * The delivery path in one process: accept into the inbox (dedup, durable before the ack), run
@@ -58,7 +66,8 @@ const MAX_CACHED_SEQS = 200_000
 @injectable()
 export class DeliveryEngine {
   readonly #sends = new KeyedSerialQueue()
-  readonly #seqs = new Map<string, number>()
+  /** Per conversation, what its next turn starts from; dropped when a turn fails so it is reread. */
+  readonly #states = new Map<string, ConversationState>()
   /** Every pending delay, with what to do if a shutdown cancels it. */
   readonly #delays = new Map<NodeJS.Timeout, (() => void) | undefined>()
   /** Conversations waiting out a Retry-After: nothing of theirs may overtake the reply that waits. */
@@ -200,7 +209,7 @@ export class DeliveryEngine {
             return false
           })
           if (finished || this.#closing || attempt >= this.config.inbox.maxAttempts) return
-          this.#seqs.delete(conversationKey(record.tenant, record.conversationId))
+          this.#states.delete(conversationKey(record.tenant, record.conversationId))
           await this.#pause(Math.min(30_000, 500 * 2 ** attempt))
         }
       } finally {
@@ -225,10 +234,12 @@ export class DeliveryEngine {
       return false
     }
     const started = performance.now()
-    const answer = await this.#answer(record, target, channel)
-    if (!answer) return false
     const seqKey = conversationKey(record.tenant, record.conversationId)
-    let seq = await this.#lastSeq(record.tenant, record.conversationId)
+    const before = await this.#conversationState(record.tenant, record.conversationId)
+    const answer = await this.#answer(record, target, channel, JSON.parse(before.memory) as Record<string, unknown>)
+    if (!answer) return false
+    let seq = before.seq
+    const memory = this.#changedMemory(record, before.memory, answer.memory)
     const now = new Date(this.clock.now())
     const messages: OutboundMessage[] = renderReplies(answer.replies, channel.capabilities).map((parts) => ({
       id: newId('m_'),
@@ -241,15 +252,16 @@ export class DeliveryEngine {
       inbound: record,
       botId: BOT_ID,
       annotations: answer.annotations,
+      ...(memory !== undefined ? { memory: JSON.parse(memory) as Record<string, unknown> } : {}),
       replies: messages,
       outbox: !channel.capabilities.resumable,
     })
     if (!committed) {
       // Completed before (a redelivery raced the first run): its answer is already out.
-      this.#seqs.delete(seqKey)
+      this.#states.delete(seqKey)
       return true
     }
-    this.#seqs.set(seqKey, seq)
+    this.#states.set(seqKey, { seq, memory: memory ?? before.memory })
     this.metrics.turnDuration.observe({ tenant: record.tenant, channel: activity.channel }, (performance.now() - started) / 1000)
     if (messages.length > 0) {
       const items = messages.map((m) => toItem(record, m))
@@ -262,7 +274,12 @@ export class DeliveryEngine {
    * Runs the tenant's pipeline for one turn under its deadline, with a typing indicator for slow
    * turns. A failure or timeout becomes an apology; undefined when a stop interrupted it (it reruns).
    */
-  async #answer(record: InboundRecord, target: TurnTarget, channel: ChannelTarget): Promise<{ replies: Reply[]; annotations: Record<string, unknown> } | undefined> {
+  async #answer(
+    record: InboundRecord,
+    target: TurnTarget,
+    channel: ChannelTarget,
+    memory: Record<string, unknown>,
+  ): Promise<{ replies: Reply[]; annotations: Record<string, unknown>; memory: Record<string, unknown> } | undefined> {
     const { activity } = record
     const log = target.log.child({ turn: record.turnId, channel: activity.channel, instance: record.instance, conversation: record.conversationId, message: activity.id })
     // One controller per turn, both timers cleared when it ends: AbortSignal.any() on the
@@ -275,7 +292,9 @@ export class DeliveryEngine {
     }, this.config.turns.timeoutMs)
     const stopTurn = () => controller.abort(target.signal.reason)
     target.signal.addEventListener('abort', stopTurn, { once: true })
-    const turn = createTurn({ id: record.turnId, activity, log, signal: controller.signal })
+    const { connection } = channel
+    const stream = channel.capabilities.streaming && connection.stream ? (delta: string) => connection.stream!(record.conversationId, record.turnId, delta) : undefined
+    const turn = createTurn({ id: record.turnId, activity, log, signal: controller.signal, deadline: Date.now() + this.config.turns.timeoutMs, memory, stream })
     // Typing only for turns slow enough for a person to notice; fast answers need no indicator.
     let typing = false
     const showTyping = () => {
@@ -306,17 +325,35 @@ export class DeliveryEngine {
       target.signal.removeEventListener('abort', stopTurn)
       if (typing) channel.connection.typing?.(record.conversationId, false)
     }
-    return { replies, annotations: turn.annotations }
+    return { replies, annotations: turn.annotations, memory: turn.memory }
   }
 
-  async #lastSeq(tenant: string, conversationId: string): Promise<number> {
+  async #conversationState(tenant: string, conversationId: string): Promise<ConversationState> {
     const key = conversationKey(tenant, conversationId)
-    const cached = this.#seqs.get(key)
+    const cached = this.#states.get(key)
     if (cached !== undefined) return cached
-    if (this.#seqs.size >= MAX_CACHED_SEQS) this.#seqs.clear()
-    const seq = await this.transcript.lastSeq(tenant, conversationId)
-    this.#seqs.set(key, seq)
-    return seq
+    if (this.#states.size >= MAX_CACHED_STATES) this.#states.clear()
+    const { lastSeq, memory } = await this.transcript.turnState(tenant, conversationId)
+    const state = { seq: lastSeq, memory: JSON.stringify(memory) }
+    this.#states.set(key, state)
+    return state
+  }
+
+  /** The memory to save, as JSON, or undefined when the turn left it as it was (or broke it). */
+  #changedMemory(record: InboundRecord, before: string, after: Record<string, unknown>): string | undefined {
+    let json: string
+    try {
+      json = JSON.stringify(after)
+    } catch (error) {
+      this.log.error({ err: error, tenant: record.tenant, turn: record.turnId }, 'conversation memory is not JSON; left unchanged')
+      return undefined
+    }
+    if (json === before) return undefined
+    if (Buffer.byteLength(json) > MAX_MEMORY_BYTES) {
+      this.log.error({ tenant: record.tenant, turn: record.turnId, keys: Object.keys(after) }, `conversation memory over ${MAX_MEMORY_BYTES} bytes; left unchanged`)
+      return undefined
+    }
+    return json
   }
 
   #flushConversation(tenant: string, conversationId: string): void {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { loadConfig, type LoadedConfig } from '../config/load.js'
+import { loadConfig, type LoadedConfig, type ResolvedTenant } from '../config/load.js'
 import { sbError } from '../errors.js'
 import type { PluginRegistry } from '../plugin/registry.js'
 import type { Database, DatabaseLocation } from '../store/database.js'
@@ -60,4 +60,19 @@ export async function withDatabase<T>(config: LoadedConfig, io: CliIo, fn: (db: 
   } finally {
     await release?.()
   }
+}
+
+/** One tenant's validated config for a command about that tenant; its problems, with paths, otherwise. */
+export async function loadCliTenant(dir: string, id: string, registry: PluginRegistry, io: CliIo): Promise<{ tenant: ResolvedTenant; gateway: LoadedConfig['gateway'] }> {
+  const config = await loadCliConfig(dir, registry, io)
+  const tenant = config.tenants.find((t) => t.id === id)
+  if (tenant) return { tenant, gateway: config.gateway }
+  const file = tenantFileOf(config, id)
+  if (!file) throw sbError('SB_ERR_CONFIG_INVALID', `no tenant "${id}" in ${config.dir} (expected tenants/${id}.yaml)`)
+  const problems = config.problems.filter((p) => p.file === file)
+  throw sbError(
+    'SB_ERR_CONFIG_INVALID',
+    `${file} is not valid`,
+    problems.map((p) => ({ path: `${p.file}${p.path ? `: ${p.path}` : ''}`, message: p.message })),
+  )
 }

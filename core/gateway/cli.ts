@@ -4,6 +4,8 @@ import { isSwitchboardError } from '../errors.js'
 import type { PluginRegistry } from '../plugin/registry.js'
 import { CliUsageError, parseFlags, type CliIo } from './cli-args.js'
 import { auditCommand } from './cli-audit.js'
+import { evalCommand } from './cli-eval.js'
+import { findPluginCommand, pluginCommandContext } from './cli-plugins.js'
 import { keysCommand } from './cli-keys.js'
 import { tenantsCommand } from './cli-tenants.js'
 import { startGateway, type RunningGateway } from './gateway.js'
@@ -23,6 +25,8 @@ Commands:
   keys list (--tenant ID | --platform)            a tenant's keys (never the keys themselves)
   keys revoke (--tenant ID | --platform) KEY_ID   revoke a key; it stops working at once
   audit verify [--tenant ID | --platform]         check the audit log's hash chains (all of them by default)
+  eval --tenant ID FILE.jsonl                     score the tenant's intent and sentiment classifiers on a labelled file
+  kb ingest --tenant ID [DIR]                     (re)build the tenant's knowledge base from DIR (default: its configured folder)
   help                                            show this text
 
 Every command but \`config check\` takes --config DIR. keys and audit open the configured database
@@ -50,15 +54,20 @@ export async function runCli(argv: readonly string[], registry: PluginRegistry, 
         return await tenantsCommand(rest, registry, io)
       case 'audit':
         return await auditCommand(rest, registry, io)
+      case 'eval':
+        return await evalCommand(rest, registry, io)
       case undefined:
       case 'help':
       case '--help':
       case '-h':
         io.out(USAGE)
         return command === undefined ? 2 : 0
-      default:
+      default: {
+        const contributed = findPluginCommand(registry, command)
+        if (contributed) return await contributed.command.run(rest, pluginCommandContext(contributed.type, registry, io))
         io.err(`switchboard: unknown command "${command}"\n\n${USAGE}`)
         return 2
+      }
     }
   } catch (error) {
     return report(error, io)

@@ -52,9 +52,38 @@ export interface AgentContext<C> {
   }
 }
 
+/** What the CLI offers a plugin's own command (`switchboard kb ingest …`). */
+export interface PluginCommandContext {
+  readonly io: { out(line: string): void; err(line: string): void; env: NodeJS.ProcessEnv }
+  readonly log: Logger
+  /**
+   * One tenant's validated entry of this plugin type (the first, or the one with `entryId`), with
+   * the services of the plugins listed above it set up as the gateway would (an LLM, a classifier).
+   * `close()` undoes that set-up.
+   */
+  openEntry(tenant: string, options?: { configDir?: string; entryId?: string }): Promise<{
+    tenant: string
+    id: string
+    config: unknown
+    container: DependencyContainer
+    paths: { config: string; data: string }
+    metrics: Metrics
+    close(): Promise<void>
+  }>
+}
+
+export interface PluginCommand {
+  /** Shown by `switchboard help` and on a usage error. */
+  usage: string
+  /** Resolves to the exit code; throw a SwitchboardError with details for bad input. */
+  run(args: readonly string[], ctx: PluginCommandContext): Promise<number>
+}
+
 export interface AgentPlugin<S extends z.ZodType = z.ZodType> {
   manifest: AgentManifest<S>
   setup(ctx: AgentContext<z.output<S>>): Promise<AgentHooks> | AgentHooks
+  /** CLI commands the plugin adds, by their first word (`kb` for `switchboard kb …`). */
+  commands?: Record<string, PluginCommand>
 }
 
 export const defineAgent = <S extends z.ZodType>(plugin: AgentPlugin<S>): AgentPlugin<S> => plugin

@@ -66,6 +66,11 @@ export interface ChannelConnection {
   send(delivery: OutboundDelivery): Promise<SendOutcome>
   /** Shows or hides a typing indicator while a turn runs. */
   typing?(conversationId: string, on: boolean): void
+  /**
+   * Shows a reply while it is being written (channels with `streaming`): `delta` is appended to
+   * the turn's draft. Best effort and never persisted; the final reply follows through `send`.
+   */
+  stream?(conversationId: string, turnId: string, delta: string): void
   /** Tells connected clients the gateway is going away (close sockets with a resume hint). */
   drain?(): Promise<void>
   probe?(): Promise<{ ok: boolean; detail?: string }>

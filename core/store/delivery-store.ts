@@ -39,6 +39,8 @@ export interface TurnCommit {
   inbound: InboundRecord
   botId: string
   annotations: Record<string, unknown>
+  /** The conversation's plugin memory after the turn, when the turn changed it. */
+  memory?: Record<string, unknown>
   replies: OutboundMessage[]
   /** False for resumable channels, whose clients fetch replies from the transcript by seq. */
   outbox: boolean
@@ -244,7 +246,7 @@ export class DeliveryStore {
         queue: outbox,
       })),
     )
-    const turns = batch.map(({ inbound, annotations }) => ({
+    const turns = batch.map(({ inbound, annotations, memory }) => ({
       tenant_id: inbound.tenant,
       instance: inbound.instance,
       platform_msg_id: inbound.platformMsgId,
@@ -258,6 +260,7 @@ export class DeliveryStore {
       parts: inbound.activity.parts,
       received_at: inbound.receivedAt,
       annotations,
+      memory: memory ?? null,
     }))
     // One statement is one atomic unit: the inbox completion claims the turn (only a pending one),
     // and the transcript and outbox rows of claimed turns land with it.
@@ -268,7 +271,7 @@ export class DeliveryStore {
        t AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(tenant_id text, instance text, platform_msg_id text,
            conversation_id text, turn_id text, message_id text, sender_id text, sender_role text, kind text, text text,
-           parts jsonb, received_at timestamptz, annotations jsonb)),
+           parts jsonb, received_at timestamptz, annotations jsonb, memory jsonb)),
        claimed AS (
          UPDATE inbox i SET status = 'done', done_at = now() FROM t
          WHERE i.tenant_id = t.tenant_id AND i.instance = t.instance AND i.platform_msg_id = t.platform_msg_id AND i.status = 'pending'
@@ -284,9 +287,11 @@ export class DeliveryStore {
        queued AS (
          INSERT INTO outbox (id, tenant_id, conversation_id, instance, seq, next_attempt_at, created_at)
          SELECT r.id, r.tenant_id, r.conversation_id, r.instance, r.seq, r.created_at, r.created_at FROM r JOIN transcript USING (id) WHERE r.queue),
+       -- One UPDATE for both: two data-modifying CTEs touching the same row would keep only one change.
        touched AS (
-         UPDATE conversations c SET last_activity_at = now() FROM (SELECT DISTINCT conversation_id FROM t) d
-         WHERE c.id = d.conversation_id AND c.last_activity_at < now() - interval '1 minute')
+         UPDATE conversations c SET last_activity_at = now(), memory = coalesce(d.memory, c.memory)
+         FROM (SELECT DISTINCT ON (conversation_id) conversation_id, memory FROM t JOIN claimed USING (turn_id) ORDER BY conversation_id, memory IS NULL) d
+         WHERE c.id = d.conversation_id AND (d.memory IS NOT NULL OR c.last_activity_at < now() - interval '1 minute'))
        SELECT turn_id FROM claimed`,
       [JSON.stringify(replies), JSON.stringify(turns)],
     )

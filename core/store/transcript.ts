@@ -59,6 +59,16 @@ export class TranscriptRepository {
     return rows.reverse()
   }
 
+  /** Where a conversation stands before its next turn: the last reply seq and the plugins' memory. */
+  async turnState(tenant: string, conversationId: string): Promise<{ lastSeq: number; memory: Record<string, unknown> }> {
+    const rows = await this.db.tenant(tenant).query<{ last: number | null; memory: Record<string, unknown> | null }>(
+      `SELECT (SELECT max(seq) FROM messages WHERE tenant_id = $1 AND conversation_id = $2) AS last,
+              (SELECT memory FROM conversations WHERE tenant_id = $1 AND id = $2) AS memory`,
+      [tenant, conversationId],
+    )
+    return { lastSeq: rows[0]?.last ?? 0, memory: rows[0]?.memory ?? {} }
+  }
+
   async lastSeq(tenant: string, conversationId: string): Promise<number> {
     const rows = await this.db.tenant(tenant).query<{ last: number | null }>(
       `SELECT max(seq) AS last FROM messages WHERE tenant_id = $1 AND conversation_id = $2`,

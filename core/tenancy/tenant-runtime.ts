@@ -6,12 +6,11 @@ import type { ResolvedEntry, ResolvedTenant } from '../config/load.js'
 import { Scope } from '../di/scope.js'
 import { Tokens } from '../di/tokens.js'
 import type { ChannelTarget, TurnTarget } from '../delivery/engine.js'
-import { sbError } from '../errors.js'
 import { clientAddress } from '../gateway/client-address.js'
 import type { RouteTable } from '../gateway/route-table.js'
-import { Pipeline, type NamedHooks } from '../pipeline/pipeline.js'
-import type { AgentPlugin } from '../plugin/agent.js'
+import { Pipeline } from '../pipeline/pipeline.js'
 import type { ChannelPlugin } from '../plugin/channel.js'
+import { setupPlugins, startStep } from './plugin-setup.js'
 
 export interface ChannelStatus {
   id: string
@@ -198,20 +197,16 @@ class Runtime implements TenantRuntime {
 
   async #buildPipeline(config: ResolvedTenant): Promise<Generation> {
     const scope = this.scope.child(`plugins#${++this.#generations}`)
-    const metrics = this.root.resolve(Tokens.Metrics)
-    const container = this.container.createChildContainer()
-    scope.onDispose(() => container.dispose(), 'container')
-    const paths = { config: config.dir, data: resolve(this.root.resolve(Tokens.GatewayConfig).storage.dataDir) }
     try {
-      const hooks: NamedHooks[] = []
-      for (const entry of config.plugins.filter((p) => p.enabled)) {
-        const pluginScope = scope.child(`plugin:${entry.id}`)
-        const pluginLog = this.log.child({ plugin: entry.id })
-        const setup = await startStep(entry.type, entry.id, () =>
-          (entry.plugin as AgentPlugin).setup({ tenant: config.id, id: entry.id, config: entry.config as never, log: pluginLog, scope: pluginScope, container, metrics, paths }),
-        )
-        hooks.push({ id: entry.id, ...setup })
-      }
+      const { hooks } = await setupPlugins({
+        tenant: config.id,
+        entries: config.plugins,
+        parent: this.container,
+        scope,
+        log: this.log,
+        metrics: this.root.resolve(Tokens.Metrics),
+        paths: { config: config.dir, data: resolve(this.root.resolve(Tokens.GatewayConfig).storage.dataDir) },
+      })
       return { scope, pipeline: new Pipeline(hooks) }
     } catch (error) {
       await scope.dispose()
@@ -276,14 +271,6 @@ class Runtime implements TenantRuntime {
 /** Entry configs are validated, frozen plain data: equal JSON means nothing to restart. */
 function sameEntry(a: ResolvedEntry<ChannelPlugin> | undefined, b: ResolvedEntry<ChannelPlugin>): boolean {
   return a !== undefined && a.type === b.type && a.enabled === b.enabled && JSON.stringify(a.config) === JSON.stringify(b.config)
-}
-
-async function startStep<T>(type: string, id: string, start: () => Promise<T> | T): Promise<T> {
-  try {
-    return await start()
-  } catch (error) {
-    throw sbError('SB_ERR_PLUGIN_START_FAILED', `${type} "${id}" failed to start: ${(error as Error).message}`, [], error)
-  }
 }
 
 export type { Logger }

@@ -39,3 +39,18 @@ const stem = (word: string) => {
   }
   return word
 }
+
+const HAN = /\p{Script=Han}/gu
+const LATIN_WORD = /[a-z]+/gi
+
+/**
+ * The message's main language, for choosing reply language and per-language figures. Chinese
+ * customers often type product words in English ("我的order还没到"), so one Han character weighs
+ * as much as one English word.
+ */
+export function detectLanguage(text: string): 'zh' | 'en' {
+  const han = text.match(HAN)?.length ?? 0
+  if (han === 0) return 'en'
+  const words = text.match(LATIN_WORD)?.length ?? 0
+  return han >= words ? 'zh' : 'en'
+}

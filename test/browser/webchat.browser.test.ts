@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, chatSelectors, launchChromium, missingChromium } from '../harness/chromium.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 
 /**
@@ -9,20 +10,13 @@ import { startTestGateway, type TestGateway } from '../harness/gateway.js'
  * widget talks to the real gateway. Selectors are the widget's stable `data-sb` hooks.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
 const TEST_TIMEOUT = 60_000
 const ANSWER_TIMEOUT = 10_000
 const STATE_TIMEOUT = 30_000
 /** Set it to a folder outside the repository to keep screenshots of each step. */
 const SCREENSHOT_DIR = process.env.SB_SCREENSHOT_DIR
 
-const sel = {
-  status: '[data-sb="status"]',
-  input: '[data-sb="input"]',
-  messages: '[data-sb="messages"]',
-  userMessage: '[data-sb="message"][data-direction="in"]',
-  botMessage: '[data-sb="message"][data-direction="out"]',
-}
+const sel = chatSelectors
 
 let gw: TestGateway | undefined
 let browser: Browser | undefined
@@ -30,7 +24,7 @@ const contexts: BrowserContext[] = []
 
 /** A missing browser is a broken test machine, not a reason to skip: every test fails with this. */
 function requireBrowser(): Browser {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`)
+  if (!existsSync(CHROMIUM)) throw missingChromium()
   if (!browser) throw new Error('Chromium did not start; see the beforeAll error')
   return browser
 }
@@ -126,13 +120,7 @@ async function recordedStates(page: Page): Promise<string[]> {
 
 beforeAll(async () => {
   gw = await startTestGateway()
-  if (existsSync(CHROMIUM)) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
-  }
+  browser = await launchChromium()
 }, TEST_TIMEOUT)
 
 afterAll(async () => {

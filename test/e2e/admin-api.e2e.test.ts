@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -74,6 +74,7 @@ async function startWorld(options: { databaseUrl?: string; oidc?: FakeOidcIssuer
   const configDir = await mkdtemp(join(tmpdir(), 'switchboard-admin-config-'))
   await mkdir(join(configDir, 'tenants'))
   await copyFile(join(repoConfigDir, 'tenants', 'demo.yaml'), join(configDir, 'tenants', 'demo.yaml'))
+  await cp(join(repoConfigDir, 'knowledge', 'demo'), join(configDir, 'knowledge', 'demo'), { recursive: true })
   await writeFile(join(configDir, 'tenants', 'globex.yaml'), GLOBEX_YAML)
   const oidc = options.oidc
   await writeFile(
@@ -671,8 +672,15 @@ describe('an operator and the admin API', () => {
         ['out', alice.answers[1]],
       ])
       // The bot's reading of a message is kept on the message it read.
-      expect(body.messages[0].annotations).toMatchObject({ respondedBy: 'faq', rules: { matched: 'faq:hours' } })
-      expect(body.messages[2].annotations).toMatchObject({ respondedBy: 'faq', rules: { matched: 'faq:refund' } })
+      expect(body.messages[0].annotations).toMatchObject({
+        respondedBy: 'agent',
+        intent: expect.any(String),
+        sentiment: 'neutral',
+        route: 'knowledge',
+        provider: 'builtin',
+        sources: [expect.objectContaining({ source: 'general.faq.yaml', title: 'General › Contact' })],
+      })
+      expect(body.messages[2].annotations).toMatchObject({ respondedBy: 'agent', intent: 'refund_request', grounded: true })
     })
 
     it('does not show another tenant’s conversation, whichever way it is asked for', async () => {

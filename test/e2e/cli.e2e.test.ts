@@ -10,33 +10,15 @@ import type { Database } from '../../core/store/database.js'
 import { openDatabase } from '../../core/store/open.js'
 import { acquirePgliteLock, PGLITE_LOCK_FILE } from '../../core/store/pglite-lock.js'
 import { freshPostgres, type TestDatabase } from '../databases.js'
+import { switchboard, switchboardBin as bin } from '../harness/cli.js'
 import { ChatClient } from '../harness/ws-client.js'
 
-const bin = new URL('../../bin/switchboard.js', import.meta.url).pathname
 let scratch: string
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'sb-cli-'))
 })
 afterAll(() => rm(scratch, { recursive: true, force: true }))
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs the real `switchboard` binary as an operator would. */
-function switchboard(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 async function configFolder(name: string, tenant: string): Promise<string> {
   const dir = join(scratch, name)
@@ -68,7 +50,7 @@ describe('switchboard config check', () => {
     const run = await switchboard(['config', 'check', 'config'])
     expect(run).toMatchObject({ code: 0, stderr: '' })
     expect(run.stdout).toMatch(/ok — 1 tenant/)
-    expect(run.stdout).toMatch(/demo: channels web \(websocket\); pipeline faq \(rules\)/)
+    expect(run.stdout).toMatch(/demo: channels web \(websocket\); pipeline intent \(intent\) → sentiment \(sentiment\) → kb \(knowledge\) → agent \(agent\)/)
   })
 
   it('lists every mistake with its file and path, without a stack trace, and fails', async () => {
@@ -313,7 +295,7 @@ describe('switchboard tenants list', () => {
     const run = await switchboard(['tenants', 'list', '--config', dir])
     expect(run).toMatchObject({ code: 0, stderr: '' })
     expect(run.stdout).toContain(`${dir}: 2 tenants, 1 invalid\n`)
-    expect(run.stdout).toContain('  demo: valid ("Demo Shop"); channels web (websocket); pipeline faq (rules)\n')
+    expect(run.stdout).toContain('  demo: valid ("Demo Shop"); channels web (websocket); pipeline intent (intent) → sentiment (sentiment) → kb (knowledge) → agent (agent)\n')
     expect(run.stdout).toMatch(/ {2}shop: INVALID: channels\[0\]\.config\.allowedOrigins\[1\]: Invalid URL \(and 4 more problems\); channels web \(websocket\), tg \(telegrm\); pipeline faq \(rules\)\n/)
     expect(run.stdout).toMatch(/1 tenant is invalid \(shop\): `switchboard start` refuses this configuration until fixed; `switchboard config check .*two-tenants` lists every problem/)
   })

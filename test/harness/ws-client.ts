@@ -10,6 +10,7 @@ export interface BotMessage extends Frame {
   type: 'message'
   id: string
   seq: number
+  turn_id?: string
   text: string
 }
 
@@ -105,6 +106,12 @@ export class ChatClient {
   }
 
   #onFrame(frame: Frame): void {
+    if (frame.type === 'draft') {
+      // Kept apart from other frames: a streamed reply sends many, and tests read them as a whole.
+      const turnId = frame.turn_id as string
+      this.drafts.set(turnId, [...(this.drafts.get(turnId) ?? []), frame.delta as string])
+      return
+    }
     if (frame.type === 'message') {
       const message = frame as BotMessage
       // Like the widget: a seq already seen is a duplicate delivery and is not shown twice.
@@ -122,4 +129,6 @@ export class ChatClient {
   }
 
   readonly duplicates: BotMessage[] = []
+  /** Streamed deltas per turn, in arrival order. */
+  readonly drafts = new Map<string, string[]>()
 }

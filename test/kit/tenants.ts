@@ -31,3 +31,28 @@ export async function tempConfig(tenants: Record<string, string>) {
   for (const [id, text] of Object.entries(tenants)) await write(id, text)
   return { dir, write, remove: () => rm(dir, { recursive: true, force: true }) }
 }
+
+/**
+ * A tenant whose agent writes answers with an OpenAI-compatible LLM at `llmUrl` (the key comes
+ * from $FAKE_OPENAI_KEY), grounded in the repository's demo knowledge base.
+ */
+export function llmAgentTenant(id: string, llmUrl: string, llm: Record<string, unknown> = {}): string {
+  return stringify({
+    id,
+    channels: [{ id: 'web', type: 'websocket' }],
+    plugins: [
+      { id: 'llm', type: 'llm', config: { baseURL: llmUrl, apiKey: '${env:FAKE_OPENAI_KEY}', model: 'gpt-4o-mini', ...llm } },
+      { id: 'intent', type: 'intent' },
+      { id: 'sentiment', type: 'sentiment' },
+      { id: 'kb', type: 'knowledge', config: { folder: new URL('../../config/knowledge/demo', import.meta.url).pathname } },
+      { id: 'agent', type: 'agent', config: { provider: 'openai' } },
+    ],
+  })
+}
+
+/** A well-behaved model for the agent's prompt: quotes the first line of passage [1] and cites it. */
+export const quotingModel = ({ messages }: { messages: { content?: unknown }[] }): string => {
+  const system = String(messages[0]?.content ?? '')
+  const passage = /^\[1\] \(.*\)\n(.+)$/m.exec(system)?.[1] ?? 'I do not know.'
+  return `${passage.trim()} [1]`
+}

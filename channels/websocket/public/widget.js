@@ -294,6 +294,8 @@
         return onAck(frame)
       case 'message':
         return onBotMessage(frame)
+      case 'draft':
+        return onDraft(frame)
       case 'typing':
         return setTyping(frame.on === true)
       case 'history':
@@ -368,7 +370,18 @@
     setStatus(el, 'sent')
   }
 
+  /** A reply being written: shown growing, then replaced by the stored message of the same turn. */
+  function onDraft(frame) {
+    const turnId = str(frame.turn_id)
+    const delta = str(frame.delta)
+    if (!turnId || !delta) return
+    setTyping(false)
+    ui.growDraft(turnId, delta)
+  }
+
   function onBotMessage(frame) {
+    const turnId = str(frame.turn_id)
+    if (turnId) ui.dropDraft(turnId)
     const seq = isSeq(frame.seq) ? frame.seq : null
     if (seq !== null) {
       if (seq <= lastSeq || seenAhead.has(seq)) return
@@ -825,6 +838,29 @@
       this.scrollToEnd(true)
     },
 
+    growDraft(turnId, delta) {
+      const stick = this.nearEnd()
+      let node = this.findDraft(turnId)
+      if (!node) {
+        node = el('div', { class: 'sb-msg sb-out sb-draft', 'data-sb': 'draft', 'data-direction': 'out', 'aria-busy': 'true' })
+        node.dataset.turn = turnId
+        node.append(el('div', { class: 'sb-bubble' }))
+        this.list.append(node)
+      }
+      node.firstChild.textContent += delta
+      if (stick) this.scrollToEnd(true)
+    },
+
+    dropDraft(turnId) {
+      this.findDraft(turnId)?.remove()
+    },
+
+    findDraft(turnId) {
+      // Compared as data, not spliced into a selector: the id comes from the network.
+      for (const node of this.list.querySelectorAll('[data-sb="draft"]')) if (node.dataset.turn === turnId) return node
+      return null
+    },
+
     addBotMessage(message) {
       const stick = this.nearEnd()
       const node = renderBotMessage(message)
@@ -1181,6 +1217,7 @@
   padding: 9px 13px; border-radius: 16px; white-space: pre-wrap; overflow-wrap: anywhere;
   background: var(--sb-surface); color: var(--sb-text);
 }
+.sb-draft .sb-bubble { opacity: .85; }
 .sb-out .sb-bubble { border-bottom-left-radius: 5px; }
 .sb-in .sb-bubble { background: var(--sb-accent); color: var(--sb-on-accent); border-bottom-right-radius: 5px; }
 .sb-in[data-status="pending"] .sb-bubble { opacity: .65; }

@@ -1,0 +1,48 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible'
+
+const HOUR = 3600
+const DAY = 24 * HOUR
+
+/**
+ * A tenant's token allowance per hour and per day. A call is let through while every window has
+ * tokens left and pays afterwards with what it actually used, so the last call of a window may
+ * overshoot; windows are fixed and start at the first spend.
+ */
+export class TokenBudget {
+  readonly #windows: { limiter: RateLimiterMemory; points: number }[]
+
+  constructor(
+    private readonly key: string,
+    budget: { tokensPerHour?: number | undefined; tokensPerDay?: number | undefined },
+  ) {
+    this.#windows = [
+      [budget.tokensPerHour, HOUR],
+      [budget.tokensPerDay, DAY],
+    ]
+      .filter((w): w is [number, number] => w[0] !== undefined)
+      .map(([points, duration]) => ({ limiter: new RateLimiterMemory({ points, duration, keyPrefix: `llm-budget-${duration}` }), points }))
+  }
+
+  /** Tokens left in the tightest window; undefined when the tenant set no budget. */
+  async remaining(): Promise<number | undefined> {
+    if (this.#windows.length === 0) return undefined
+    const left = await Promise.all(
+      this.#windows.map(async ({ limiter, points }) => {
+        const used = (await limiter.get(this.key))?.consumedPoints ?? 0
+        return Math.max(0, points - used)
+      }),
+    )
+    return Math.min(...left)
+  }
+
+  async spend(tokens: number): Promise<void> {
+    if (tokens <= 0) return
+    // penalty() records without refusing: the tokens are already spent, the next call is what gets refused.
+    await Promise.all(this.#windows.map(({ limiter }) => limiter.penalty(this.key, tokens)))
+  }
+
+  /** Drops the windows' expiry timers. */
+  async dispose(): Promise<void> {
+    await Promise.all(this.#windows.map(({ limiter }) => limiter.delete(this.key)))
+  }
+}

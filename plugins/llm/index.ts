@@ -1,0 +1,20 @@
+import { defineAgent } from '../../core/index.js'
+import { manifest } from './manifest.js'
+import { OpenAiLlmService } from './service.js'
+import { LlmToken } from './types.js'
+
+export { LlmToken, LlmUnavailableError, type LlmService } from './types.js'
+
+/**
+ * Provides the tenant's language model to the plugins listed after it (`LlmToken`); it takes no
+ * part in turns itself.
+ */
+export default defineAgent({
+  manifest,
+  setup({ tenant, config, log, metrics, scope, container }) {
+    const service = new OpenAiLlmService({ tenant, config, log, metrics, lifetime: scope.signal })
+    scope.onDispose(() => service.dispose(), 'llm service')
+    container.register(LlmToken, { useValue: service })
+    return {}
+  },
+})
