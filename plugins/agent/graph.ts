@@ -29,46 +29,43 @@ const turnOf = (config: LangGraphRunnableConfig, lookup: TurnLookup): Turn => {
 }
 
 /**
- * understand → route → (escalate | smalltalk | clarify | retrieve → generate → check) → remember.
+ * understand ─route─▶ reply (a human, small talk, a question back)
+ *                  └─▶ retrieve → generate → check
  * Every node is total: a failing knowledge base or LLM degrades the answer, never the turn.
  */
 export function buildAgentGraph(services: AgentServices, lookup: TurnLookup, checkpointer: BaseCheckpointSaver) {
   const { config, knowledge, llm, classifier } = services
   const State = agentState(config.historyMessages)
 
+  /** Reads the turn as the classifiers left it, and decides where it goes (the route). */
   const understand = (state: AgentState, run: LangGraphRunnableConfig): AgentUpdate => {
     const turn = turnOf(run, lookup)
     // The intent and sentiment plugins, listed earlier, have usually classified already.
     const intent = turn.state.intent ?? (classifier && turn.activity.text ? classifier.classify(turn.activity.text) : null)
-    return { intent, sentiment: turn.state.sentiment ?? null, escalation: turn.state.escalate ?? null, language: replyLanguage(turn), text: state.text }
+    const escalation = turn.state.escalate ?? null
+    const decision = decideRoute({ text: state.text ?? '', intent, escalate: escalation, clarifyBelow: config.clarifyBelow })
+    return { intent, sentiment: turn.state.sentiment ?? null, escalation, language: replyLanguage(turn), decision }
   }
 
-  const route = (state: AgentState): AgentUpdate => ({
-    decision: decideRoute({ text: state.text ?? '', intent: state.intent, escalate: state.escalation, clarifyBelow: config.clarifyBelow }),
-  })
+  const route = (state: AgentState) => (state.decision === 'knowledge' ? 'retrieve' : 'reply')
 
-  const escalate = (state: AgentState): AgentUpdate => {
+  /** Answers that need no knowledge: a handoff, a pleasantry, a question back. */
+  const reply = (state: AgentState): AgentUpdate => {
     const language = state.language ?? 'en'
-    const again = state.lastRoute === 'escalate'
-    const asked = state.intent?.name === 'human_agent' || state.escalation?.reason === 'asked_for_human'
-    const text = again ? phrases.stillEscalated[language] : asked ? phrases.escalateHuman[language] : phrases.escalate[language]
-    return { answer: { parts: [{ type: 'text', text }], provider: 'builtin', grounded: true, sources: [], handoff: true } }
-  }
-
-  const smalltalk = (state: AgentState): AgentUpdate => {
-    const language = state.language ?? 'en'
-    const thanks = /thank|thx|谢/i.test(state.text ?? '')
+    const chat = (parts: Part[], extra: Partial<Answer> = {}): AgentUpdate => remembered(state, { parts, provider: 'builtin', grounded: true, sources: [], ...extra })
+    if (state.decision === 'escalate') {
+      const again = state.lastRoute === 'escalate'
+      const asked = state.intent?.name === 'human_agent' || state.escalation?.reason === 'asked_for_human'
+      const text = again ? phrases.stillEscalated[language] : asked ? phrases.escalateHuman[language] : phrases.escalate[language]
+      return chat([{ type: 'text', text }], { handoff: true })
+    }
+    if (state.decision === 'clarify') return chat([topics(phrases.clarify[language], language)])
     if (state.intent?.name === 'goodbye') {
-      const text = thanks ? phrases.thanks[language] : phrases.goodbye[language]
-      return { answer: { parts: [{ type: 'text', text }], provider: 'builtin', grounded: true, sources: [] } }
+      const thanks = /thank|thx|谢/i.test(state.text ?? '')
+      return chat([{ type: 'text', text: thanks ? phrases.thanks[language] : phrases.goodbye[language] }])
     }
     // A greeting is the moment to show what the bot can do.
-    return { answer: { parts: [topics(phrases.greeting[language], language)], provider: 'builtin', grounded: true, sources: [] } }
-  }
-
-  const clarify = (state: AgentState): AgentUpdate => {
-    const language = state.language ?? 'en'
-    return { answer: { parts: [topics(phrases.clarify[language], language)], provider: 'builtin', grounded: true, sources: [] } }
+    return chat([topics(phrases.greeting[language], language)])
   }
 
   const retrieve = async (state: AgentState, run: LangGraphRunnableConfig): Promise<AgentUpdate> => {
@@ -125,52 +122,47 @@ export function buildAgentGraph(services: AgentServices, lookup: TurnLookup, che
   /** LLM answers must be backed by the passages; otherwise the quoted answer (or a human) replaces them. */
   const check = (state: AgentState): AgentUpdate => {
     const answer = state.answer!
-    if (answer.provider !== 'openai') return {}
+    if (answer.provider !== 'openai') return remembered(state, answer)
     const text = answer.parts.map((p) => (p.type === 'text' ? p.text : '')).join('\n')
     const grounding = checkGrounding(text, state.passages ?? [], state.text ?? '')
-    if (grounding.grounded) return {}
+    if (grounding.grounded) return remembered(state, answer)
     // Say so, and offer a human: quoting the passages is still better than nothing.
     const replacement = builtinAnswer(state)
     const language = state.language ?? 'en'
     const parts = replacement.grounded ? [...replacement.parts, humanOffer(phrases.unsure[language], language)] : [humanOffer(phrases.notFound[language], language)]
-    return { answer: { ...replacement, parts, grounded: false, ungrounded: true, ...(answer.tokens ? { tokens: answer.tokens } : {}) } }
+    return remembered(state, { ...replacement, parts, grounded: false, ungrounded: true, ...(answer.tokens ? { tokens: answer.tokens } : {}) })
   }
 
-  const remember = (state: AgentState): AgentUpdate => {
-    const reply = state.answer?.parts.map((p) => (p.type === 'text' || p.type === 'choice' ? p.text : '')).join('\n') ?? ''
-    return {
-      history: [
-        { role: 'user', content: state.text ?? '' },
-        { role: 'assistant', content: reply },
-      ],
-      lastRoute: state.decision,
-    }
-  }
-
+  // Few nodes on purpose: each costs LangGraph a task, a config merge and a channel write per turn.
   return new StateGraph(State)
     .addNode('understand', understand)
-    .addNode('route', route)
-    .addNode('escalate', escalate)
-    .addNode('smalltalk', smalltalk)
-    .addNode('clarify', clarify)
+    .addNode('reply', reply)
     .addNode('retrieve', retrieve)
     .addNode('generate', generate)
     .addNode('check', check)
-    .addNode('remember', remember)
     .addEdge(START, 'understand')
-    .addEdge('understand', 'route')
-    .addConditionalEdges('route', (s: AgentState) => (s.decision === 'knowledge' ? 'retrieve' : s.decision!), ['escalate', 'smalltalk', 'clarify', 'retrieve'])
+    .addConditionalEdges('understand', route, ['reply', 'retrieve'])
     .addEdge('retrieve', 'generate')
     .addEdge('generate', 'check')
-    .addEdge('escalate', 'remember')
-    .addEdge('smalltalk', 'remember')
-    .addEdge('clarify', 'remember')
-    .addEdge('check', 'remember')
-    .addEdge('remember', END)
+    .addEdge('check', END)
+    .addEdge('reply', END)
     .compile({ checkpointer })
 }
 
 export type AgentGraph = ReturnType<typeof buildAgentGraph>
+
+/** The turn's final answer, and what the conversation keeps of it for the next turn. */
+function remembered(state: AgentState, answer: Answer): AgentUpdate {
+  const said = answer.parts.map((p) => (p.type === 'text' || p.type === 'choice' ? p.text : '')).join('\n')
+  return {
+    answer,
+    history: [
+      { role: 'user', content: state.text ?? '' },
+      { role: 'assistant', content: said },
+    ],
+    lastRoute: state.decision,
+  }
+}
 
 const topics = (text: string, language: Language): Part => ({
   type: 'choice',

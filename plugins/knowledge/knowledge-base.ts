@@ -39,6 +39,8 @@ interface Live {
 }
 
 const MAX_QUERY_CHARS = 1000
+/** Customers ask the same few questions (and tap the same suggestions) again and again. */
+const CACHED_SEARCHES = 512
 const MAX_QUERY_TERMS = 64
 const REFRESH_MS = 2000
 const SELECT = ['id', 'source', 'title', 'text', 'terms', 'vector']
@@ -56,6 +58,8 @@ export class LanceKnowledgeBase implements KnowledgeBase {
   #checkedAt = 0
   #refreshing: Promise<void> | undefined
   readonly #retired = new Set<lancedb.Table>()
+  /** Recent results by table, limit and normalised query: a new table is a new key, so nothing stale. */
+  readonly #recent = new Map<string, readonly Passage[]>()
   #closed = false
 
   private constructor(db: lancedb.Connection, dir: string, options: OpenKnowledgeBase) {
@@ -98,7 +102,7 @@ export class LanceKnowledgeBase implements KnowledgeBase {
   }
 
   async #search(query: string, options: KnowledgeSearchOptions): Promise<Passage[]> {
-    const { settings, embedder, log } = this.#options
+    const { settings } = this.#options
     if (!normalise(query).trim()) return []
     const limit = Math.max(1, Math.min(50, Math.floor(options.limit ?? settings.limit)))
     // Unique, and capped: a pasted paragraph should not turn into a thousand-term BM25 query.
@@ -106,6 +110,24 @@ export class LanceKnowledgeBase implements KnowledgeBase {
     await this.#maybeRefresh()
     const live = this.#live
     if (!live || live.meta.chunks === 0) return []
+    const key = `${live.meta.table}\u0000${limit}\u0000${normalise(query).replace(/\s+/g, ' ').trim()}`
+    const cached = this.#recent.get(key)
+    if (cached) {
+      this.#recent.delete(key)
+      this.#recent.set(key, cached)
+      return cached.map((p) => ({ ...p }))
+    }
+    const { passages, complete } = await this.#searchTable(live, query, queryTerms, limit, options)
+    // A search that lost its vector half (the LLM embedder was down) is not worth remembering.
+    if (complete) {
+      this.#recent.set(key, passages)
+      if (this.#recent.size > CACHED_SEARCHES) this.#recent.delete(this.#recent.keys().next().value!)
+    }
+    return passages.map((p) => ({ ...p }))
+  }
+
+  async #searchTable(live: Live, query: string, queryTerms: string[], limit: number, options: KnowledgeSearchOptions): Promise<{ passages: Passage[]; complete: boolean }> {
+    const { settings, log } = this.#options
 
     const vector = live.vectors ? await this.#embedQuery(query, options.signal) : undefined
     const k = Math.max(settings.candidates ?? 24, limit * 4)
@@ -150,10 +172,11 @@ export class LanceKnowledgeBase implements KnowledgeBase {
     collect(byVector, 'vectorRank')
     collect(byText, 'textRank')
 
-    return rerank(queryTerms, [...candidates.values()], titleTerms)
+    const passages = rerank(queryTerms, [...candidates.values()], titleTerms)
       .filter((c) => c.score >= settings.minScore)
       .slice(0, limit)
       .map((c) => ({ id: c.id, source: c.source, ...(c.title ? { title: c.title } : {}), text: c.text, score: c.score }))
+    return { passages, complete: !live.vectors || vector !== undefined }
   }
 
   #vectorQuery(table: lancedb.Table, live: Live, vector: Float32Array, k: number): Promise<ArrowTable> {

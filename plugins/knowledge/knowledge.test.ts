@@ -84,6 +84,16 @@ describe('the knowledge plugin', () => {
     await ctx.scope.dispose()
   })
 
+  it('answers a repeated question from memory, without letting a caller change what it remembers', async () => {
+    const { kb, scope } = await start('alpha')
+    const first = await kb.search('how much is the gold plan')
+    first[0]!.text = 'tampered'
+    const again = await kb.search('How much is the  GOLD plan')
+    expect(again[0]).toMatchObject({ source: 'plans.md', title: 'Plans › Gold' })
+    expect(again[0]!.text).not.toBe('tampered')
+    await scope.dispose()
+  })
+
   it('refuses embedder "llm" without an llm plugin', async () => {
     await expect(start('alpha', { embedder: 'llm' })).rejects.toThrow(/needs an llm plugin listed above the knowledge plugin/)
   })
