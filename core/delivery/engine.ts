@@ -46,6 +46,8 @@ function rateLimited(message: string, retryAfterMs: number) {
 const conversationKey = (tenant: string, conversationId: string): string => `${tenant}:${conversationId}`
 const LATE_TURN_GRACE_MS = 5_000
 const MAX_CACHED_STATES = 200_000
+/** Plugin memory is usually tiny, but a count bound alone would allow 200k × 64 KiB. */
+const MAX_CACHED_MEMORY_CHARS = 32 * 1024 * 1024
 /** Plugin memory is for small state (a trend, a route), not transcripts: larger is a plugin bug. */
 const MAX_MEMORY_BYTES = 64 * 1024
 
@@ -68,6 +70,7 @@ export class DeliveryEngine {
   readonly #sends = new KeyedSerialQueue()
   /** Per conversation, what its next turn starts from; dropped when a turn fails so it is reread. */
   readonly #states = new Map<string, ConversationState>()
+  #cachedMemoryChars = 0
   /** Every pending delay, with what to do if a shutdown cancels it. */
   readonly #delays = new Map<NodeJS.Timeout, (() => void) | undefined>()
   /** Conversations waiting out a Retry-After: nothing of theirs may overtake the reply that waits. */
@@ -209,7 +212,7 @@ export class DeliveryEngine {
             return false
           })
           if (finished || this.#closing || attempt >= this.config.inbox.maxAttempts) return
-          this.#states.delete(conversationKey(record.tenant, record.conversationId))
+          this.#forget(conversationKey(record.tenant, record.conversationId))
           await this.#pause(Math.min(30_000, 500 * 2 ** attempt))
         }
       } finally {
@@ -258,10 +261,10 @@ export class DeliveryEngine {
     })
     if (!committed) {
       // Completed before (a redelivery raced the first run): its answer is already out.
-      this.#states.delete(seqKey)
+      this.#forget(seqKey)
       return true
     }
-    this.#states.set(seqKey, { seq, memory: memory ?? before.memory })
+    this.#remember(seqKey, { seq, memory: memory ?? before.memory })
     this.metrics.turnDuration.observe({ tenant: record.tenant, channel: activity.channel }, (performance.now() - started) / 1000)
     if (messages.length > 0) {
       const items = messages.map((m) => toItem(record, m))
@@ -332,11 +335,25 @@ export class DeliveryEngine {
     const key = conversationKey(tenant, conversationId)
     const cached = this.#states.get(key)
     if (cached !== undefined) return cached
-    if (this.#states.size >= MAX_CACHED_STATES) this.#states.clear()
     const { lastSeq, memory } = await this.transcript.turnState(tenant, conversationId)
     const state = { seq: lastSeq, memory: JSON.stringify(memory) }
-    this.#states.set(key, state)
+    this.#remember(key, state)
     return state
+  }
+
+  #forget(key: string): void {
+    this.#cachedMemoryChars -= this.#states.get(key)?.memory.length ?? 0
+    this.#states.delete(key)
+  }
+
+  #remember(key: string, state: ConversationState): void {
+    this.#cachedMemoryChars += state.memory.length - (this.#states.get(key)?.memory.length ?? 0)
+    this.#states.set(key, state)
+    if (this.#states.size > MAX_CACHED_STATES || this.#cachedMemoryChars > MAX_CACHED_MEMORY_CHARS) {
+      // Crude but safe: everything can be reread from the database.
+      this.#states.clear()
+      this.#cachedMemoryChars = 0
+    }
   }
 
   /** The memory to save, as JSON, or undefined when the turn left it as it was (or broke it). */

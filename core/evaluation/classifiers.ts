@@ -24,12 +24,17 @@ export interface TenantClassifiers {
 
 /**
  * A tenant's classifiers exactly as its pipeline runs them: the inbound stage of its configured
- * plugins (intent, sentiment, its own), each message a fresh conversation so no memory carries
- * over. Responders (the agent, knowledge) are not set up: evaluation must not answer anyone.
+ * plugins (intent, sentiment, its own) with the services listed above them (its LLM), each message
+ * a fresh conversation so no memory carries over. Responders are not set up: evaluation must not
+ * answer anyone.
  */
 export async function openTenantClassifiers(tenant: ResolvedTenant, gateway: GatewayConfig, dataDir: string, log: Logger): Promise<TenantClassifiers> {
-  const entries = tenant.plugins.filter((p) => p.enabled && p.plugin.manifest.stages.includes('inbound'))
-  if (entries.length === 0) {
+  const enabled = tenant.plugins.filter((p) => p.enabled)
+  const classifies = (p: (typeof enabled)[number]) => p.plugin.manifest.stages.includes('inbound')
+  const lastClassifier = enabled.findLastIndex(classifies)
+  // Services listed above a classifier are part of it as production runs it (an LLM asked when unsure).
+  const entries = enabled.filter((p, i) => classifies(p) || (i < lastClassifier && (p.plugin.manifest.provides ?? []).length > 0))
+  if (lastClassifier < 0) {
     throw sbError('SB_ERR_CONFIG_INVALID', `tenant ${tenant.id} has no classifying plugins: add "intent" and/or "sentiment" to its plugins`)
   }
   const scope = new Scope(`eval:${tenant.id}`)

@@ -109,14 +109,14 @@ export class Metrics {
 
   readonly agentAnswers = new Counter({
     name: 'switchboard_agent_answers_total',
-    help: 'Agent replies by route (knowledge, smalltalk, clarify, escalate) and provider (builtin, openai, or builtin after an LLM fallback)',
+    help: 'Agent replies by route (knowledge, smalltalk, clarify, escalate) and provider (builtin, openai, builtin_fallback after an LLM failure, openai_ungrounded when the LLM answer failed the grounding check)',
     labelNames: ['tenant', 'route', 'provider'] as const,
     registers: [this.registry],
   })
 
   readonly llmCalls = new Counter({
     name: 'switchboard_llm_calls_total',
-    help: 'LLM and embedding calls by purpose and outcome (ok, error, timeout, breaker_open, budget_exhausted)',
+    help: 'LLM and embedding calls by purpose and outcome (ok, error, timeout, breaker_open, budget_exhausted, aborted)',
     labelNames: ['tenant', 'purpose', 'outcome'] as const,
     registers: [this.registry],
   })

@@ -7,6 +7,8 @@ import type { KnowledgeBase, Passage } from '../knowledge/types.js'
 import { KnowledgeToken } from '../knowledge/types.js'
 import { LlmToken, LlmUnavailableError, type ChatMessage, type ChatOptions, type LlmService } from '../llm/types.js'
 import { POSTGRES_URL } from '../../test/databases.js'
+import { BoundedMemorySaver } from './checkpointer.js'
+import { buildAgentGraph } from './graph.js'
 import agent from './index.js'
 import { AgentConfig } from './manifest.js'
 
@@ -61,6 +63,8 @@ async function talkTo(config: Partial<AgentConfig> = {}, services: { llm?: LlmSe
   const conversationId = services.conversationId ?? `c-${Math.random().toString(36).slice(2)}`
   return {
     ctx,
+    /** For tests that drive the graph directly. */
+    lastTurn: undefined as ReturnType<typeof turnFor> | undefined,
     async ask(text: string, prepare: (turn: ReturnType<typeof turnFor>) => void = () => {}, stream?: (d: string) => void) {
       const turn = turnFor(text, { conversationId, ...(stream ? { stream } : {}) })
       prepare(turn)
@@ -136,6 +140,18 @@ describe('the agent with an LLM', () => {
     await bot.stop()
   })
 
+  it('forgets a turn that never committed: its rerun starts from the last committed checkpoint', async () => {
+    const llm = new ScriptedLlm()
+    const bot = await talkTo({ provider: 'openai' }, { llm })
+    const committed: Record<string, unknown> = {}
+    const first = await bot.ask('How much is the Pro plan?', (t) => Object.assign(t.memory, committed))
+    Object.assign(committed, first.turn.memory) // the engine saves memory with the turn's commit
+    await bot.ask('What about the Basic plan price?', (t) => Object.assign(t.memory, committed)) // crashed before its commit
+    await bot.ask('What about the Basic plan price?', (t) => Object.assign(t.memory, committed)) // the rerun
+    expect(llm.calls[2]!.map((m) => m.content).slice(1)).toEqual(['How much is the Pro plan?', 'Pro costs €9.99 per month [1].', 'What about the Basic plan price?'])
+    await bot.stop()
+  })
+
   it('remembers across a restart when the gateway has PostgreSQL', async () => {
     const conversationId = `c-${Math.random().toString(36).slice(2)}`
     const llm = new ScriptedLlm()
@@ -184,5 +200,25 @@ describe('the agent with an LLM', () => {
     const container = rootContainer.createChildContainer()
     container.register(Tokens.GatewayConfig, { useValue: GatewayConfig.parse({}) })
     await expect(agent.setup(agentContext(AgentConfig.parse({ provider: 'openai' }), { container }))).rejects.toThrow(/needs an llm plugin/)
+  })
+})
+
+describe('the in-memory checkpointer', () => {
+  it('keeps a few checkpoints per conversation and a bounded number of conversations', async () => {
+    const saver = new BoundedMemorySaver(2, 3)
+    const bot = await talkTo({}, {})
+    const graph = buildAgentGraph({ config: AgentConfig.parse({}), knowledge: staticKnowledge }, () => bot.lastTurn, saver)
+    for (const thread of ['a', 'b', 'c']) {
+      for (let i = 0; i < 6; i++) {
+        bot.lastTurn = turnFor(`How much is the Pro plan? ${i}`, { conversationId: thread })
+        await graph.invoke({ text: bot.lastTurn.activity.text }, { configurable: { thread_id: thread, turn_id: 'x' }, durability: 'exit' })
+      }
+    }
+    expect(saver.threads).toBe(2)
+    expect(Object.keys(saver.storage).sort()).toEqual(['b', 'c'])
+    expect(Object.keys(saver.storage.c![''] ?? {})).toHaveLength(3)
+    const state = await graph.getState({ configurable: { thread_id: 'c' } })
+    expect(state.values.history).toHaveLength(10) // the default history window, still intact
+    await bot.stop()
   })
 })

@@ -9,7 +9,11 @@ import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres'
 export class BoundedMemorySaver extends MemorySaver {
   readonly #recent = new Map<string, true>()
 
-  constructor(readonly maxThreads: number) {
+  constructor(
+    readonly maxThreads: number,
+    /** Checkpoints kept per conversation: the committed one a turn starts from, and the newest. */
+    readonly keepPerThread = 3,
+  ) {
     super()
   }
 
@@ -17,6 +21,7 @@ export class BoundedMemorySaver extends MemorySaver {
     const thread = config.configurable?.thread_id as string | undefined
     const saved = await super.put(config, checkpoint, metadata)
     if (thread !== undefined) {
+      this.#prune(thread, (config.configurable?.checkpoint_ns as string | undefined) ?? '')
       this.#recent.delete(thread)
       this.#recent.set(thread, true)
       while (this.#recent.size > this.maxThreads) {
@@ -30,6 +35,18 @@ export class BoundedMemorySaver extends MemorySaver {
 
   get threads(): number {
     return this.#recent.size
+  }
+
+  /** Every turn adds a checkpoint; only the last few can ever be resumed from. */
+  #prune(thread: string, namespace: string): void {
+    const checkpoints = this.storage[thread]?.[namespace]
+    if (!checkpoints) return
+    // Checkpoint ids are time-ordered (uuid6), so a sort is age order.
+    const ids = Object.keys(checkpoints).sort()
+    for (const id of ids.slice(0, Math.max(0, ids.length - this.keepPerThread))) {
+      delete checkpoints[id]
+      delete this.writes[JSON.stringify([thread, namespace, id])]
+    }
   }
 }
 
@@ -54,7 +71,12 @@ export async function acquireCheckpointer(databaseUrl: string | undefined): Prom
   if (!entry) {
     if (databaseUrl) {
       const saver = PostgresSaver.fromConnString(databaseUrl, { schema: 'langgraph' })
-      entry = { saver, users: 0, ready: setupWithRetry(saver), close: () => saver.end() }
+      // A failed setup must not leave its pool behind: the next start makes a new one.
+      const ready = setupWithRetry(saver).catch(async (error: unknown) => {
+        await saver.end().catch(() => {})
+        throw error
+      })
+      entry = { saver, users: 0, ready, close: () => saver.end() }
     } else {
       entry = { saver: new BoundedMemorySaver(MEMORY_THREADS), users: 0, ready: Promise.resolve(), close: async () => {} }
     }

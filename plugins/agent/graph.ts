@@ -22,6 +22,9 @@ export interface AgentServices {
 /** The turn a graph run belongs to; passed by id because checkpoint metadata must stay plain data. */
 export type TurnLookup = (id: string) => Turn | undefined
 
+/** Left of the turn's deadline after the LLM: the check, the checkpoint and the commit need it. */
+const ANSWER_RESERVE_MS = 1_000
+
 const turnOf = (config: LangGraphRunnableConfig, lookup: TurnLookup): Turn => {
   const turn = lookup(config.configurable?.turn_id as string)
   if (!turn) throw new Error('agent graph run without its turn')
@@ -33,7 +36,7 @@ const turnOf = (config: LangGraphRunnableConfig, lookup: TurnLookup): Turn => {
  *                  └─▶ retrieve → generate → check
  * Every node is total: a failing knowledge base or LLM degrades the answer, never the turn.
  */
-export function buildAgentGraph(services: AgentServices, lookup: TurnLookup, checkpointer: BaseCheckpointSaver) {
+export function buildAgentGraph(services: AgentServices, lookup: TurnLookup, checkpointer?: BaseCheckpointSaver) {
   const { config, knowledge, llm, classifier } = services
   const State = agentState(config.historyMessages)
 
@@ -106,7 +109,7 @@ export function buildAgentGraph(services: AgentServices, lookup: TurnLookup, che
     })
     const stream = config.stream ? turn.stream : undefined
     try {
-      const result = await llm.chat(messages, { purpose: 'agent', signal: turn.signal, deadline: turn.deadline - 250, ...(stream ? { onToken: stream } : {}) })
+      const result = await llm.chat(messages, { purpose: 'agent', signal: turn.signal, deadline: turn.deadline - ANSWER_RESERVE_MS, ...(stream ? { onToken: stream } : {}) })
       return { answer: { parts: [{ type: 'text', text: result.text.trim() }], provider: 'openai', grounded: true, sources: passages, tokens: result.tokens } }
     } catch (error) {
       if (!(error instanceof LlmUnavailableError)) throw error
@@ -146,7 +149,7 @@ export function buildAgentGraph(services: AgentServices, lookup: TurnLookup, che
     .addEdge('generate', 'check')
     .addEdge('check', END)
     .addEdge('reply', END)
-    .compile({ checkpointer })
+    .compile(checkpointer ? { checkpointer } : {})
 }
 
 export type AgentGraph = ReturnType<typeof buildAgentGraph>

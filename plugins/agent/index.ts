@@ -23,20 +23,36 @@ export default defineAgent({
     const checkpointer = await acquireCheckpointer(container.resolve(Tokens.GatewayConfig).storage.databaseUrl)
     ctx.scope.onDispose(() => checkpointer.release(), 'agent checkpointer')
     const running = new Map<string, Turn>()
-    const graph = buildAgentGraph({ config, knowledge, llm, classifier }, (id) => running.get(id), checkpointer.saver)
+    const services = { config, knowledge, llm, classifier }
+    const graph = buildAgentGraph(services, (id) => running.get(id), checkpointer.saver)
+    // The same graph without memory, for when the checkpointer's database is unreachable.
+    const forgetful = buildAgentGraph(services, (id) => running.get(id))
 
     return {
       async respond(turn): Promise<Reply | undefined> {
         const text = turn.activity.text.trim()
         // Pictures, locations and the like: a later plugin (or a human) deals with those.
         if (!text) return undefined
+        const input = { text, language: null, intent: null, sentiment: null, escalation: null, decision: null, passages: null, answer: null }
+        const thread = `${turn.tenant}:${turn.conversation.id}`
+        // The checkpoint the last *committed* turn left: a turn that ran but never committed (a
+        // crash, a failed commit; it reruns) must not leave its exchange in the history.
+        const memory = turn.memory.agent as AgentMemory | undefined
+        const configurable = { thread_id: thread, turn_id: turn.id, ...(memory?.checkpoint ? { checkpoint_id: memory.checkpoint } : {}) }
         running.set(turn.id, turn)
         try {
-          const state = await graph.invoke(
-            { text, language: null, intent: null, sentiment: null, escalation: null, decision: null, passages: null, answer: null },
+          let state
+          try {
             // Checkpoints are written once per turn, at its end: history is all the graph keeps.
-            { configurable: { thread_id: `${turn.tenant}:${turn.conversation.id}`, turn_id: turn.id }, signal: turn.signal, durability: 'exit' },
-          )
+            state = await graph.invoke(input, { configurable, signal: turn.signal, durability: 'exit' })
+            const saved = await graph.getState({ configurable: { thread_id: thread } })
+            const checkpoint = saved.config.configurable?.checkpoint_id as string | undefined
+            if (checkpoint) turn.memory.agent = { checkpoint } satisfies AgentMemory
+          } catch (error) {
+            if (turn.signal.aborted) throw error
+            ctx.log.warn({ err: error }, 'conversation memory unavailable; answering without history')
+            state = await forgetful.invoke(input, { configurable: { turn_id: turn.id }, signal: turn.signal })
+          }
           annotate(turn, state, ctx)
           return toReply(state)
         } finally {
@@ -46,3 +62,7 @@ export default defineAgent({
     }
   },
 })
+
+interface AgentMemory {
+  checkpoint: string
+}

@@ -30,7 +30,7 @@ export function annotate(turn: Turn, state: AgentState, ctx: AgentContext<AgentC
     a.escalate = true
     a.escalateReason ??= reason
   }
-  const provider = answer.llmFailure ? 'builtin_fallback' : answer.provider
+  const provider = answer.llmFailure ? 'builtin_fallback' : answer.ungrounded ? 'openai_ungrounded' : answer.provider
   ctx.metrics.agentAnswers.inc({ tenant: ctx.tenant, route: state.decision ?? 'none', provider })
 }
 

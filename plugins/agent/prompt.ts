@@ -12,6 +12,7 @@ export interface PromptInput {
   question: string
 }
 
+const MAX_MESSAGE_CHARS = 1_500
 const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', zh: 'Simplified Chinese' }
 
 /** The messages for one grounded answer: rules, numbered evidence, recent history, the question. */
@@ -30,5 +31,7 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
   ]
     .filter(Boolean)
     .join('\n\n')
-  return [{ role: 'system', content: system }, ...input.history, { role: 'user', content: input.question }]
+  // Bounded: a pasted essay (web chat allows 4,000 characters a message) must not buy a huge prompt.
+  const clip = (text: string) => (text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text)
+  return [{ role: 'system', content: system }, ...input.history.map((m) => ({ ...m, content: clip(m.content) })), { role: 'user', content: clip(input.question) }]
 }

@@ -31,6 +31,7 @@ const load = (name: string): Example[] =>
     .map((l) => JSON.parse(l) as Example)
 const dev = load('dev')
 const holdout = load('holdout')
+const blind = load('blind')
 
 /** Runs examples through both plugins' inbound middlewares, as a tenant's pipeline would. */
 async function evaluate(examples: Example[]) {
@@ -82,6 +83,18 @@ describe('evaluation on the dev set', () => {
     // Its misses were since read for the *kinds* of mistake (off-topic questions, delivery no-shows,
     // presence checks...), fixed with new examples in other words, so it is no longer fully unseen:
     // blind.jsonl is the honest figure. The threshold is the product target.
+    expect(result.intent).toBeGreaterThanOrEqual(0.95)
+    expect(result.sentiment).toBeGreaterThanOrEqual(0.9)
+  })
+
+  it('meets the targets on a set written blind, by someone who never saw the training data', async () => {
+    // Written independently; lines that happen to equal a training line were removed. Sentiment
+    // mistakes on it were described (not shown) to whoever improved the lexicon, so sentiment is
+    // a little less blind than intent.
+    const result = await evaluate(blind)
+    console.log('blind set')
+    console.table(result.table)
+    expect(blind.length).toBeGreaterThanOrEqual(200)
     expect(result.intent).toBeGreaterThanOrEqual(0.95)
     expect(result.sentiment).toBeGreaterThanOrEqual(0.9)
   })

@@ -59,7 +59,8 @@ describe('the LLM fallback', () => {
     expect(turn.state.intent!.confidence).toBeGreaterThanOrEqual(0.55)
     expect(calls).toHaveLength(1)
     const { messages, options } = calls[0]!
-    expect(options).toMatchObject({ purpose: 'intent', maxTokens: 10, temperature: 0, signal: turn.signal, deadline: turn.deadline })
+    expect(options).toMatchObject({ purpose: 'intent', maxTokens: 10, temperature: 0, signal: turn.signal })
+    expect(options.deadline).toBeLessThanOrEqual(Date.now() + 2_000)
     expect(messages.at(-1)).toEqual({ role: 'user', content: UNCLEAR })
     for (const name of ['greeting', 'refund_request', 'human_agent', 'other']) expect(messages[0]!.content).toContain(name)
   })

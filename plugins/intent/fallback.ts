@@ -30,7 +30,8 @@ export function intentPrompt(text: string, intents: readonly string[], examples:
         ...lines,
       ].join('\n'),
     },
-    { role: 'user', content: text },
+    // The intent shows in the opening words; a pasted essay need not be paid for.
+    { role: 'user', content: text.slice(0, 500) },
   ]
 }
 
@@ -43,6 +44,11 @@ export function parseIntent(answer: string, intents: readonly string[]): string 
   return intents.includes(cleaned) ? cleaned : undefined
 }
 
+/** How long the intent plugin waits for the LLM's opinion. */
+const INTENT_LLM_MS = 2_000
+/** Left of the turn for everything after classification (retrieval, the answer, the commit). */
+const ANSWER_RESERVE_MS = 5_000
+
 /**
  * Asks the LLM to settle a message the built-in model was unsure about. Any failure (down,
  * budget spent, deadline, nonsense answer) keeps the built-in result: the turn must go on.
@@ -53,7 +59,8 @@ export async function askLlm(llm: LlmService, turn: Turn, builtin: IntentResult,
     const result = await llm.chat(intentPrompt(turn.activity.text, intents, examples), {
       purpose: 'intent',
       signal: turn.signal,
-      deadline: turn.deadline,
+      // A second opinion on the intent is worth a moment, not the turn: the answer still has to be written.
+      deadline: Math.min(Date.now() + INTENT_LLM_MS, turn.deadline - ANSWER_RESERVE_MS),
       maxTokens: 10,
       temperature: 0,
     })

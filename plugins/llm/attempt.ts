@@ -67,18 +67,29 @@ export class Attempt {
 export const timeLeft = (deadline: number | undefined): number => (deadline === undefined ? Infinity : deadline - Date.now())
 
 /** Resolves after `ms`, or rejects as soon as `signal` aborts. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * Waits `ms` unless one of the signals aborts first. Listens to each signal itself: AbortSignal.any
+ * over the plugin's long-lived signal would keep every derived signal alive on Node 20
+ * (nodejs/node#55351).
+ */
+export function pause(ms: number, signals: readonly (AbortSignal | undefined)[]): Promise<void> {
+  const live = signals.filter((s): s is AbortSignal => s !== undefined)
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason)
+    const aborted = live.find((s) => s.aborted)
+    if (aborted) return reject(aborted.reason)
+    const done = () => {
+      clearTimeout(timer)
+      for (const s of live) s.removeEventListener('abort', onAbort)
+    }
+    const onAbort = (event: Event) => {
+      done()
+      reject((event.target as AbortSignal).reason)
+    }
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
+      done()
       resolve()
     }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
+    for (const s of live) s.addEventListener('abort', onAbort, { once: true })
   })
 }
 

@@ -9,6 +9,19 @@ const DAY = 24 * HOUR
  * overshoot; windows are fixed and start at the first spend.
  */
 export class TokenBudget {
+  /**
+   * One budget per tenant and budget setting for the life of the process: a reload (which a
+   * tenant admin may trigger) rebuilds the plugin but must not hand the tenant a fresh allowance.
+   */
+  static #shared = new Map<string, TokenBudget>()
+
+  static of(tenant: string, budget: { tokensPerHour?: number | undefined; tokensPerDay?: number | undefined }): TokenBudget {
+    const key = `${tenant}\u0000${budget.tokensPerHour ?? '-'}\u0000${budget.tokensPerDay ?? '-'}`
+    let found = TokenBudget.#shared.get(key)
+    if (!found) TokenBudget.#shared.set(key, (found = new TokenBudget(tenant, budget)))
+    return found
+  }
+
   readonly #windows: { limiter: RateLimiterMemory; points: number }[]
 
   constructor(
@@ -41,8 +54,4 @@ export class TokenBudget {
     await Promise.all(this.#windows.map(({ limiter }) => limiter.penalty(this.key, tokens)))
   }
 
-  /** Drops the windows' expiry timers. */
-  async dispose(): Promise<void> {
-    await Promise.all(this.#windows.map(({ limiter }) => limiter.delete(this.key)))
-  }
 }

@@ -246,6 +246,14 @@ describe('the token budget', () => {
     expect(await counted(metrics, 'llmCalls', { outcome: 'budget_exhausted' })).toBe(1)
   })
 
+  it('survives a reload: the rebuilt plugin does not hand the tenant a fresh allowance', async () => {
+    const before = await tenantLlm({ config: { budget: { tokensPerHour: 25 } } })
+    await ask(before.llm, 'ping')
+    await before.scope.dispose()
+    const after = await tenantLlm({ config: { budget: { tokensPerHour: 25 } } })
+    expect(await after.llm.budgetRemaining()).toBe(15)
+  })
+
   it('keeps the tightest of the hourly and daily windows, letting the last call overshoot', async () => {
     const { fake, llm: service } = await tenantLlm({ config: { budget: { tokensPerHour: 1_000, tokensPerDay: 12 } } })
     await ask(service, 'ping')

@@ -66,7 +66,7 @@ export class OpenAiLlmService implements LlmService {
     this.#config = config
     this.model = config.model
     this.embeddingDimensions = config.embeddingDimensions
-    this.#budget = new TokenBudget(deps.tenant, config.budget)
+    this.#budget = TokenBudget.of(deps.tenant, config.budget)
     this.#breaker = new CircuitBreaker((run: () => Promise<unknown>) => run(), {
       // Attempts carry their own timeout; opossum's would not abort the request.
       timeout: false,
@@ -163,7 +163,6 @@ export class OpenAiLlmService implements LlmService {
 
   async dispose(): Promise<void> {
     this.#breaker.shutdown()
-    await this.#budget.dispose()
   }
 
   #chatModel(options: ChatOptions): ChatOpenAI {
@@ -207,6 +206,7 @@ export class OpenAiLlmService implements LlmService {
       for (;;) {
         attempts++
         const attempt = new Attempt(this.#config.timeoutMs, deadline, [signal, lifetime])
+        const probing = this.#breaker.halfOpen
         const settled = await this.#breaker
           .fire(() => {
             sent++
@@ -226,6 +226,9 @@ export class OpenAiLlmService implements LlmService {
           return { value: settled.value, tokens }
         }
         last = settled.failure
+        // opossum reports a filtered error as a success, and a success closes a half-open breaker:
+        // a probe that never heard from the provider (our deadline, a caller abort) proves nothing.
+        if (probing && !last.upstream && this.#breaker.closed) this.#breaker.open()
         const wait = last.retryAfterMs ?? BACKOFF_MS * (0.5 + Math.random())
         const retry =
           last.retryable && attempts <= this.#config.retries && mayRetry() && wait <= MAX_RETRY_WAIT_MS && timeLeft(deadline) - wait >= MIN_ATTEMPT_MS
@@ -235,7 +238,7 @@ export class OpenAiLlmService implements LlmService {
           throw new LlmUnavailableError(last.reason, `llm call failed (${last.reason}): ${cause.message}`, { cause })
         }
         log.debug({ purpose, attempt: attempts, reason: last.reason, status: last.status, waitMs: Math.round(wait) }, 'llm attempt failed, retrying')
-        await pause(wait, AbortSignal.any([signal, lifetime].filter((s): s is AbortSignal => s !== undefined))).catch(() => {
+        await pause(wait, [signal, lifetime]).catch(() => {
           throw new LlmUnavailableError('aborted', 'the caller gave up while waiting to retry')
         })
       }

@@ -17,7 +17,7 @@ let config: Awaited<ReturnType<typeof tempConfig>>
 beforeAll(async () => {
   // Slow enough that the draft is on screen for a while.
   llm = await startFakeOpenAI({ responder: quotingModel, tokenDelayMs: 60 })
-  config = await tempConfig({ writer: llmAgentTenant('writer', llm.url) })
+  config = await tempConfig({ writer: llmAgentTenant('writer', llm.url) }, { demoKnowledge: true })
   gw = await startTestGateway({ configDir: config.dir, env: { FAKE_OPENAI_KEY: llm.apiKey } })
   browser = await launchChromium()
 }, 60_000)

@@ -18,7 +18,7 @@ beforeAll(async () => {
     streaming: llmAgentTenant('streaming', llm.url),
     flaky: llmAgentTenant('flaky', llm.url, { timeoutMs: 300, retries: 1, breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } }),
     frugal: llmAgentTenant('frugal', llm.url, { budget: { tokensPerHour: 40 } }),
-  })
+  }, { demoKnowledge: true })
   gw = await startTestGateway({ configDir: config.dir, env: { FAKE_OPENAI_KEY: llm.apiKey } })
 })
 afterAll(async () => {

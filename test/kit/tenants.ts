@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
@@ -24,9 +24,11 @@ export function webchatTenant({ id, reply = 'noted', pattern = '.', limits, webs
 }
 
 /** A config folder of the test's own (never the repository's), with these tenant files. */
-export async function tempConfig(tenants: Record<string, string>) {
+export async function tempConfig(tenants: Record<string, string>, options: { demoKnowledge?: boolean } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'sb-config-'))
   await mkdir(join(dir, 'tenants'))
+  // Knowledge folders must live inside the config folder; tests get their own copy of the demo's.
+  if (options.demoKnowledge) await cp(new URL('../../config/knowledge/demo', import.meta.url).pathname, join(dir, 'knowledge', 'demo'), { recursive: true })
   const write = (id: string, text: string) => writeFile(join(dir, 'tenants', `${id}.yaml`), text)
   for (const [id, text] of Object.entries(tenants)) await write(id, text)
   return { dir, write, remove: () => rm(dir, { recursive: true, force: true }) }
@@ -34,7 +36,7 @@ export async function tempConfig(tenants: Record<string, string>) {
 
 /**
  * A tenant whose agent writes answers with an OpenAI-compatible LLM at `llmUrl` (the key comes
- * from $FAKE_OPENAI_KEY), grounded in the repository's demo knowledge base.
+ * from $FAKE_OPENAI_KEY), grounded in the demo knowledge base (`tempConfig(…, { demoKnowledge: true })` copies it in).
  */
 export function llmAgentTenant(id: string, llmUrl: string, llm: Record<string, unknown> = {}): string {
   return stringify({
@@ -44,7 +46,7 @@ export function llmAgentTenant(id: string, llmUrl: string, llm: Record<string, u
       { id: 'llm', type: 'llm', config: { baseURL: llmUrl, apiKey: '${env:FAKE_OPENAI_KEY}', model: 'gpt-4o-mini', ...llm } },
       { id: 'intent', type: 'intent' },
       { id: 'sentiment', type: 'sentiment' },
-      { id: 'kb', type: 'knowledge', config: { folder: new URL('../../config/knowledge/demo', import.meta.url).pathname } },
+      { id: 'kb', type: 'knowledge', config: { folder: 'knowledge/demo' } },
       { id: 'agent', type: 'agent', config: { provider: 'openai' } },
     ],
   })
