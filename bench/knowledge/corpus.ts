@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { mulberry32 } from '../../plugins/intent/model.js'
 
 /**
  * A synthetic knowledge folder that behaves like a real one under BM25 and hashing: words follow
@@ -7,16 +8,8 @@ import { join } from 'node:path'
  * half the sections are Chinese (common characters, also Zipf-distributed), some mixed.
  */
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Reproducible corpora: the intent model's seeded generator. */
+export const rng = mulberry32
 
 const SHOP_WORDS =
   'order orders delivery shipping parcel refund return invoice vat plan plans subscription price prices hub camera sensor plug bulb thermostat siren account password login email app device devices firmware update warranty discount voucher payment paypal card bank transfer business company customer support chat hours week month year days minutes warehouse address tracking label box battery wifi zigbee matter thread alexa google apple home automation energy report family member user users role security backup code phone sms reset lock unlock door window motion light colour white schedule scene room holiday office shop rental history video recording cloud storage clip night vision audio install setup pairing reset factory settings replace replacement defect broken damaged lost courier dhl express standard free cost costs fee fees tax net gross credit debit sepa klarna checkout basket cart coupon promotion bundle kit starter pro basic trial cancel upgrade downgrade renew renewal term terms privacy data delete export profile notification alert'.split(

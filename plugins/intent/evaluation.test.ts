@@ -65,36 +65,24 @@ describe('evaluation on the dev set', () => {
     expect(zh / dev.length).toBeLessThan(0.6)
   })
 
-  it('classifies intent and sentiment well enough in both languages', async () => {
-    const result = await evaluate(dev)
-    console.log('dev set')
+  // The product targets (intent ≥ 0.95, sentiment ≥ 0.90) on every labelled set:
+  // - dev guided the features and lexicons;
+  // - holdout was written later; its misses were since read for the *kinds* of mistake
+  //   (off-topic questions, delivery no-shows, presence checks...) and fixed with new examples in
+  //   other words, so it is no longer fully unseen;
+  // - blind was written independently by someone who never saw the training data (lines that
+  //   happened to equal a training line were removed); its sentiment mistakes were described, not
+  //   shown, to whoever improved the lexicon, so sentiment is a little less blind than intent.
+  it.each([
+    ['dev', dev],
+    ['holdout', holdout],
+    ['blind', blind],
+  ])('meets the targets on the %s set', async (name, set) => {
+    const result = await evaluate(set)
+    console.log(`${name} set`)
     console.table(result.table)
     console.log(result.misses.join('\n'))
-    expect(result.intent).toBeGreaterThanOrEqual(0.95)
-    expect(result.sentiment).toBeGreaterThanOrEqual(0.9)
-  })
-
-  it('holds up on messages nothing was tuned on', async () => {
-    const result = await evaluate(holdout)
-    console.log('holdout set')
-    console.table(result.table)
-    console.log(result.misses.join('\n'))
-    // Guards against regressions, set below the measured figures (intent 0.98, sentiment 0.98).
-    // Its misses were since read for the *kinds* of mistake (off-topic questions, delivery no-shows,
-    // presence checks...), fixed with new examples in other words, so it is no longer fully unseen:
-    // blind.jsonl is the honest figure. The threshold is the product target.
-    expect(result.intent).toBeGreaterThanOrEqual(0.95)
-    expect(result.sentiment).toBeGreaterThanOrEqual(0.9)
-  })
-
-  it('meets the targets on a set written blind, by someone who never saw the training data', async () => {
-    // Written independently; lines that happen to equal a training line were removed. Sentiment
-    // mistakes on it were described (not shown) to whoever improved the lexicon, so sentiment is
-    // a little less blind than intent.
-    const result = await evaluate(blind)
-    console.log('blind set')
-    console.table(result.table)
-    expect(blind.length).toBeGreaterThanOrEqual(200)
+    expect(set.length).toBeGreaterThanOrEqual(140)
     expect(result.intent).toBeGreaterThanOrEqual(0.95)
     expect(result.sentiment).toBeGreaterThanOrEqual(0.9)
   })

@@ -150,8 +150,8 @@ function softmax(z: Float64Array): void {
   for (let k = 0; k < z.length; k++) z[k]! /= sum
 }
 
-// Seeded so the same config always trains the same model: a reload must not change answers.
-function mulberry32(seed: number): () => number {
+/** Seeded so the same config always trains the same model: a reload must not change answers. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

@@ -24,7 +24,7 @@ export default defineAgent({
       tenant,
       dataDir: paths.data,
       embedder,
-      settings: { limit: config.limit, minScore: config.minScore },
+      settings: { limit: config.limit, minScore: config.minScore, memoryMaxChunks: config.memoryMaxChunks },
       log,
       observe: (seconds) => metrics.knowledgeSearchDuration.observe({ tenant }, seconds),
     })

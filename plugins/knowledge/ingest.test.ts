@@ -99,6 +99,30 @@ describe('ingestKnowledge', () => {
     }
   })
 
+  it('swaps the in-memory copy of a small table when another process re-ingests, and then searches only the copy', async () => {
+    const folder = await temp.folder('mirror', shop)
+    const dataDir = join(temp.root, 'data-mirror')
+    await ingestKnowledge({ tenant: 'shop', folder, dataDir, embedder })
+    const kb = await LanceKnowledgeBase.open({ tenant: 'shop', dataDir, embedder, settings: { limit: 4, minScore: 0.1 }, refreshMs: 0 })
+    try {
+      expect((await kb.search('refund card'))[0]?.source).toBe('returns/refunds.md')
+      expect(await kb.search('three-year warranty device')).toEqual([])
+
+      await writeFile(join(folder, 'returns/refunds.md'), '# Warranty\n\nEvery device has a three-year warranty.')
+      const { table } = await ingestKnowledge({ tenant: 'shop', folder, dataDir, embedder })
+      expect((await kb.search('three-year warranty device'))[0]?.source).toBe('returns/refunds.md')
+      expect((await kb.search('refund card')).map((p) => p.text).join()).not.toContain('5 business days')
+
+      // With the live table gone from disk, only a search answered from memory can still find it.
+      const db = await lancedb.connect(knowledgeDir(dataDir))
+      await db.dropTable(table)
+      db.close()
+      expect((await kb.search('how much is express delivery'))[0]).toMatchObject({ source: 'shipping.md', title: 'Shipping › Express' })
+    } finally {
+      kb.close()
+    }
+  })
+
   it('adds a vector index to large tables and still finds the right chunk through it', async () => {
     const sections = Array.from({ length: 400 }, (_, i) => `## Device ${i}\n\nDevice ${i} uses battery type B${i} and pairs with code ${1000 + i}.`)
     const folder = await temp.folder('large', { 'devices.md': `# Devices\n\n${sections.join('\n\n')}` })

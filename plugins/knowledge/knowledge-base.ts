@@ -1,6 +1,8 @@
 import * as lancedb from './lance.js'
 import type { Table as ArrowTable } from 'apache-arrow'
+import { DEFAULT_MEMORY_MAX_CHUNKS } from './defaults.js'
 import type { Embedder } from './embedder.js'
+import { Mirror, type Ranked } from './mirror.js'
 import { cosine, rerank, type Candidate } from './rerank.js'
 import type { KnowledgeLog } from './sources.js'
 import { knowledgeDir, metaVersion, readMeta, type KnowledgeMeta } from './store.js'
@@ -16,6 +18,12 @@ export interface SearchSettings {
   candidates?: number
   /** IVF partitions scanned when the table has a vector index (of about √chunks); more is slower and finds more. */
   nprobes?: number
+  /**
+   * Tables of at most this many chunks are copied into memory when opened and searched there:
+   * exact, and free of LanceDB's fixed cost of a few ms per query. 0 keeps every search in
+   * LanceDB. Costs about dimensions × 4 bytes plus the text per chunk. Default 5,000.
+   */
+  memoryMaxChunks?: number
 }
 
 export interface OpenKnowledgeBase {
@@ -36,6 +44,8 @@ interface Live {
   table: lancedb.Table
   /** False when the stored vectors came from another embedder (e.g. a CLI ingest with other settings). */
   vectors: boolean
+  /** Set when the table is small enough to be searched in memory; then LanceDB is not queried at all. */
+  mirror: Mirror | undefined
 }
 
 const MAX_QUERY_CHARS = 1000
@@ -96,6 +106,8 @@ export class LanceKnowledgeBase implements KnowledgeBase {
   close(): void {
     this.#closed = true
     this.#live?.table.close()
+    this.#live = undefined
+    this.#recent.clear()
     for (const table of this.#retired) table.close()
     this.#retired.clear()
     this.#db.close()
@@ -127,10 +139,20 @@ export class LanceKnowledgeBase implements KnowledgeBase {
   }
 
   async #searchTable(live: Live, query: string, queryTerms: string[], limit: number, options: KnowledgeSearchOptions): Promise<{ passages: Passage[]; complete: boolean }> {
-    const { settings, log } = this.#options
+    const { settings } = this.#options
 
     const vector = live.vectors ? await this.#embedQuery(query, options.signal) : undefined
     const k = Math.max(settings.candidates ?? 24, limit * 4)
+    const candidates = live.mirror ? mirrorCandidates(live.mirror, vector, queryTerms, k) : await this.#lanceCandidates(live, vector, queryTerms, k)
+    const passages = rerank(queryTerms, [...candidates.values()], titleTerms)
+      .filter((c) => c.score >= settings.minScore)
+      .slice(0, limit)
+      .map((c) => ({ id: c.id, source: c.source, ...(c.title ? { title: c.title } : {}), text: c.text, score: c.score }))
+    return { passages, complete: !live.vectors || vector !== undefined }
+  }
+
+  async #lanceCandidates(live: Live, vector: Float32Array | undefined, queryTerms: string[], k: number): Promise<Map<string, Candidate>> {
+    const { log } = this.#options
     const run = (table: lancedb.Table) =>
       Promise.all([
         vector ? this.#vectorQuery(table, live, vector, k) : Promise.resolve(undefined),
@@ -171,12 +193,7 @@ export class LanceKnowledgeBase implements KnowledgeBase {
     }
     collect(byVector, 'vectorRank')
     collect(byText, 'textRank')
-
-    const passages = rerank(queryTerms, [...candidates.values()], titleTerms)
-      .filter((c) => c.score >= settings.minScore)
-      .slice(0, limit)
-      .map((c) => ({ id: c.id, source: c.source, ...(c.title ? { title: c.title } : {}), text: c.text, score: c.score }))
-    return { passages, complete: !live.vectors || vector !== undefined }
+    return candidates
   }
 
   #vectorQuery(table: lancedb.Table, live: Live, vector: Float32Array, k: number): Promise<ArrowTable> {
@@ -198,6 +215,18 @@ export class LanceKnowledgeBase implements KnowledgeBase {
     }
   }
 
+  /** One scan of the whole table; a failure only costs speed, so the table is then searched in LanceDB. */
+  async #loadMirror(table: lancedb.Table, meta: KnowledgeMeta, vectors: boolean): Promise<Mirror | undefined> {
+    const max = this.#options.settings.memoryMaxChunks ?? DEFAULT_MEMORY_MAX_CHUNKS
+    if (meta.chunks > max) return undefined
+    try {
+      return Mirror.fromArrow(await table.query().select(SELECT).toArrow(), vectors ? meta.dimensions : 0)
+    } catch (error) {
+      this.#options.log?.warn({ tenant: this.#options.tenant, error: (error as Error).message }, 'could not load the knowledge table into memory; searching it in LanceDB')
+      return undefined
+    }
+  }
+
   async #maybeRefresh(): Promise<void> {
     if (Date.now() - this.#checkedAt < (this.#options.refreshMs ?? REFRESH_MS)) return
     this.#refreshing ??= this.#refresh(false).finally(() => (this.#refreshing = undefined))
@@ -212,7 +241,7 @@ export class LanceKnowledgeBase implements KnowledgeBase {
     if (!force && version === this.#version) return
     this.#version = version
     const meta = await readMeta(this.#dir, tenant)
-    if (!meta) return
+    if (!meta || this.#closed) return
     if (this.#live?.meta.table === meta.table) {
       this.#live = { ...this.#live, meta }
       return
@@ -220,16 +249,39 @@ export class LanceKnowledgeBase implements KnowledgeBase {
     const table = await this.#db.openTable(meta.table)
     const vectors = meta.embedder === embedder.id && meta.dimensions === embedder.dimensions
     if (!vectors) log?.warn({ tenant, stored: meta.embedder, configured: embedder.id }, 'knowledge table was built with another embedder; vector search is off until it is re-ingested')
+    const mirror = await this.#loadMirror(table, meta, vectors)
+    if (this.#closed) {
+      table.close()
+      return
+    }
     const previous = this.#live
-    this.#live = { meta, table, vectors }
+    // One assignment: a search holds either the old table and its mirror or the new ones, never a mix.
+    this.#live = { meta, table, vectors, mirror }
     // Searches that started on the old table may still be reading it; close it a little later.
     if (previous) {
-      this.#retired.add(previous.table)
+      // Only the table is kept for them: a search holds its own reference to the old mirror, so it goes as soon as they finish.
+      const retired = previous.table
+      this.#retired.add(retired)
       setTimeout(() => {
-        if (this.#retired.delete(previous.table)) previous.table.close()
+        if (this.#retired.delete(retired)) retired.close()
       }, 30_000).unref()
     }
   }
+}
+
+/** Both lists from the mirror, ranked as LanceDB would rank them, merged into one candidate per row. */
+function mirrorCandidates(mirror: Mirror, vector: Float32Array | undefined, queryTerms: string[], k: number): Map<string, Candidate> {
+  const byRow = new Map<number, Candidate>()
+  const add = (list: Ranked[], rank: 'vectorRank' | 'textRank') =>
+    list.forEach(({ row }, i) => {
+      let c = byRow.get(row)
+      // The LanceDB path gives a text-only hit its cosine too; so must this one, or the two paths score differently.
+      if (!c) byRow.set(row, (c = { ...mirror.rows[row]!, ...(vector ? { cosine: mirror.cosine(vector, row) } : {}) }))
+      c[rank] ??= i
+    })
+  if (vector) add(mirror.nearest(vector, k), 'vectorRank')
+  if (queryTerms.length > 0) add(mirror.bm25(queryTerms, k), 'textRank')
+  return new Map([...byRow.values()].map((c) => [c.id, c]))
 }
 
 /** A FAQ pair's question is its real heading: a customer asking it should find that answer first. */

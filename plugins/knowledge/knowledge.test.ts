@@ -94,6 +94,15 @@ describe('the knowledge plugin', () => {
     await scope.dispose()
   })
 
+  it('keeps a tenant’s folder inside the config folder', () => {
+    for (const folder of ['../globex/knowledge', '/etc', 'knowledge/../../secrets']) {
+      const parsed = KnowledgeConfig.safeParse({ folder })
+      expect(parsed.success, folder).toBe(false)
+      expect(parsed.error?.issues[0]).toMatchObject({ path: ['folder'], message: expect.stringContaining('inside the config folder') })
+    }
+    expect(KnowledgeConfig.safeParse({ folder: 'knowledge/acme-support' }).success).toBe(true)
+  })
+
   it('refuses embedder "llm" without an llm plugin', async () => {
     await expect(start('alpha', { embedder: 'llm' })).rejects.toThrow(/needs an llm plugin listed above the knowledge plugin/)
   })
@@ -125,7 +134,7 @@ describe('the knowledge plugin', () => {
 
 describe('KnowledgeConfig', () => {
   it('fills defaults, including the nested chunk options', () => {
-    expect(KnowledgeConfig.parse({})).toEqual({ embedder: 'builtin', chunk: { maxChars: 800, overlapChars: 120 }, limit: 4, minScore: 0.15, maxFileBytes: 2_000_000 })
+    expect(KnowledgeConfig.parse({})).toEqual({ embedder: 'builtin', chunk: { maxChars: 800, overlapChars: 120 }, limit: 4, minScore: 0.15, maxFileBytes: 2_000_000, memoryMaxChunks: 5_000 })
     expect(KnowledgeConfig.safeParse({ chunk: { maxChars: 300, overlapChars: 200 } }).success).toBe(false)
   })
 })

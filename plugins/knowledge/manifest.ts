@@ -1,6 +1,7 @@
+import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import type { AgentManifest } from '../../core/index.js'
-import { DEFAULT_CHUNK, DEFAULT_MAX_FILE_BYTES } from './defaults.js'
+import { DEFAULT_CHUNK, DEFAULT_MAX_FILE_BYTES, DEFAULT_MEMORY_MAX_CHUNKS } from './defaults.js'
 import { KnowledgeToken } from './types.js'
 
 const Chunking = z
@@ -16,7 +17,13 @@ const Chunking = z
 export const KnowledgeConfig = z
   .object({
     /** The tenant's documents, relative to the tenant's config folder; default `knowledge/<tenant>`. */
-    folder: z.string().min(1).optional(),
+    folder: z
+      .string()
+      .min(1)
+      // A tenant file (which the admin API can write) must not point the bot at another tenant's
+      // articles, or at any readable folder on the host, and have it quote them to strangers.
+      .refine((f) => !isAbsolute(f) && !f.split(/[\\/]/).includes('..'), { message: 'must be a path inside the config folder (relative, without "..")' })
+      .optional(),
     /** `builtin` needs no network; `llm` embeds with the tenant's `llm` plugin (list it above this one). */
     embedder: z.enum(['builtin', 'llm']).default('builtin'),
     chunk: Chunking.prefault({}),
@@ -26,6 +33,12 @@ export const KnowledgeConfig = z
     minScore: z.number().min(0).max(1).default(0.15),
     /** Larger files are read only up to this many bytes, with a warning. */
     maxFileBytes: z.number().int().min(1024).default(DEFAULT_MAX_FILE_BYTES),
+    /**
+     * A knowledge base of at most this many chunks is also held in memory and searched there, which
+     * saves LanceDB's fixed cost of a few ms per search; larger ones are searched in LanceDB only.
+     * Memory per tenant: about 1.5 KB of vectors (builtin embedder) plus the text, per chunk. 0 turns it off.
+     */
+    memoryMaxChunks: z.number().int().min(0).max(1_000_000).default(DEFAULT_MEMORY_MAX_CHUNKS),
   })
   .strict()
 export type KnowledgeConfig = z.infer<typeof KnowledgeConfig>

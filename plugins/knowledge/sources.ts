@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Dirent } from 'node:fs'
-import { readFile, readdir, stat } from 'node:fs/promises'
+import { open, readdir, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { sbError } from '../../core/errors.js'
 
@@ -87,12 +87,23 @@ async function walk(folder: string): Promise<Dirent[]> {
   const entries = await readdir(folder, { withFileTypes: true, recursive: true })
   return entries
     .filter((e) => !relative(folder, join(e.parentPath, e.name)).split(sep).some((part) => part.startsWith('.')))
-    .filter((e) => !e.isDirectory())
+    // Regular files only: a symlink could lead the ingest out of the tenant's folder.
+    .filter((e) => e.isFile())
     .sort((a, b) => (join(a.parentPath, a.name) < join(b.parentPath, b.name) ? -1 : 1))
 }
 
 async function readCapped(file: string, maxBytes: number): Promise<{ text: string; sha256: string; truncated: boolean; binary: boolean }> {
-  let bytes = await readFile(file)
+  // Read no more than the cap (plus one byte to know it was cut): a stray multi-gigabyte file
+  // must not take the process's memory with it.
+  const handle = await open(file, 'r')
+  let bytes: Buffer
+  try {
+    const buffer = Buffer.alloc(maxBytes + 1)
+    const { bytesRead } = await handle.read(buffer, 0, maxBytes + 1, 0)
+    bytes = buffer.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
   const truncated = bytes.length > maxBytes
   if (truncated) {
     // Back up to the first byte of a UTF-8 character so the cut does not look like binary.
