@@ -7,7 +7,8 @@ import type { KnowledgeBase, Passage } from '../knowledge/types.js'
 import { KnowledgeToken } from '../knowledge/types.js'
 import { LlmToken, LlmUnavailableError, type ChatMessage, type ChatOptions, type LlmService } from '../llm/types.js'
 import { POSTGRES_URL } from '../../test/databases.js'
-import { BoundedMemorySaver } from './checkpointer.js'
+import pg from 'pg'
+import { BoundedMemorySaver, pruneCheckpoints } from './checkpointer.js'
 import { buildAgentGraph } from './graph.js'
 import agent from './index.js'
 import { AgentConfig } from './manifest.js'
@@ -162,6 +163,32 @@ describe('the agent with an LLM', () => {
     await after.ask('And the Basic plan price?')
     expect(llm.calls[1]!.map((m) => m.content)).toContain('How much is the Pro plan?')
     await after.stop()
+  })
+
+  it('prunes old checkpoints on PostgreSQL without losing the conversation', async () => {
+    const conversationId = `c-${Math.random().toString(36).slice(2)}`
+    const thread = `acme:${conversationId}`
+    const llm = new ScriptedLlm()
+    const bot = await talkTo({ provider: 'openai' }, { llm, databaseUrl: POSTGRES_URL, conversationId })
+    const committed: Record<string, unknown> = {}
+    const ask = async (text: string) => Object.assign(committed, (await bot.ask(text, (t) => Object.assign(t.memory, committed))).turn.memory)
+    for (let i = 1; i <= 6; i++) await ask(`How much is the Pro plan, question ${i}?`)
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL })
+    try {
+      const count = async (table: string) => Number((await pool.query(`SELECT count(*) FROM langgraph.${table} WHERE thread_id = $1`, [thread])).rows[0].count)
+      expect(await count('checkpoints')).toBe(6)
+      const blobsBefore = await count('checkpoint_blobs')
+      await pruneCheckpoints(pool)
+      expect(await count('checkpoints')).toBe(3)
+      expect(await count('checkpoint_blobs')).toBeLessThan(blobsBefore)
+      await ask('And the Basic plan price?')
+      const seen = llm.calls.at(-1)!.map((m) => m.content)
+      expect(seen).toContain('How much is the Pro plan, question 2?') // history (10 messages) survived the pruning
+      expect(seen.at(-1)).toBe('And the Basic plan price?')
+    } finally {
+      await pool.end()
+      await bot.stop()
+    }
   })
 
   it('falls back to the built-in answer when the LLM is unavailable, never to an error', async () => {

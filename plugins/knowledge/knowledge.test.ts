@@ -129,6 +129,13 @@ describe('the knowledge plugin', () => {
     } finally {
       await scope.dispose()
     }
+    // Down at start too: the tenant still starts, on the stored table, by full text.
+    const restarted = await start('alpha', { embedder: 'llm' }, { llm })
+    try {
+      expect((await restarted.kb.search('gold plan phone support'))[0]?.source).toBe('plans.md')
+    } finally {
+      await restarted.scope.dispose()
+    }
   })
 })
 
