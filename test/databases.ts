@@ -5,6 +5,8 @@ import { openDatabase } from '../core/store/open.js'
 
 /** The machine's PostgreSQL (CI starts it); a suite that needs it fails when it is down. */
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+/** The machine's Redis (CI starts it); suites that need it fail when it is down. */
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 export interface TestDatabase {
   db: Database

@@ -14,6 +14,7 @@ import type { TranscriptRepository } from '../store/transcript.js'
 import type { Scope } from './scope.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { TenantLimits } from '../limits/tenant-limits.js'
+import type { Redis } from 'ioredis'
 
 const token = <T>(name: string): InjectionToken<T> => Symbol.for(`switchboard.${name}`) as InjectionToken<T>
 
@@ -36,6 +37,8 @@ export const Tokens = {
   Plugins: token<PluginRegistry>('Plugins'),
   Audit: token<AuditLog>('Audit'),
   Limits: token<TenantLimits>('Limits'),
+  /** Registered only when the gateway has a Redis (REDIS_URL): state shared by every replica. */
+  Redis: token<Redis>('Redis'),
   RootScope: token<Scope>('RootScope'),
   /** Signs session tokens (web chat); the same on every replica. */
   SessionSecret: token<Uint8Array>('SessionSecret'),

@@ -98,7 +98,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     root.register(Tokens.Plugins, { useValue: options.registry })
     root.register(Tokens.ConversationQueue, { useValue: new KeyedSerialQueue() })
     const redis = gateway.storage.redisUrl ? openRedis(gateway.storage.redisUrl, { log }) : undefined
-    if (redis) rootScope.onDispose(() => closeRedis(redis), 'redis')
+    if (redis) {
+      rootScope.onDispose(() => closeRedis(redis), 'redis')
+      root.register(Tokens.Redis, { useValue: redis })
+    }
     root.register(Tokens.Limits, { useValue: new TenantLimits({ redis, onReject: (tenant, limit) => metrics.limitRejections.inc({ tenant, limit }) }) })
     const audit = new AuditLog(db, options.clock ?? systemClock)
     audit.onError = (error, input) => log.error({ err: error, action: input.action, tenant: input.tenant }, 'could not write an audit entry')

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis'
+import { REDIS_URL } from '../../test/databases.js'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { closeRedis, openRedis, waitForRedis } from '../redis/client.js'
 import { TenantLimits, type LimitName } from './tenant-limits.js'
 
 // A real Redis is part of the test environment (CI starts one): if it is down these tests fail.
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 // Unique per run so parallel or leftover runs never share counters; cleaned up in afterAll.
 const run = `${process.pid.toString(36)}-${Date.now().toString(36)}`

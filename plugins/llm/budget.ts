@@ -1,4 +1,6 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible'
+import type { Redis } from 'ioredis'
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible'
+import { tenantKey } from '../../core/redis/keyspace.js'
 
 const HOUR = 3600
 const DAY = 24 * HOUR
@@ -15,25 +17,34 @@ export class TokenBudget {
    */
   static #shared = new Map<string, TokenBudget>()
 
-  static of(tenant: string, budget: { tokensPerHour?: number | undefined; tokensPerDay?: number | undefined }): TokenBudget {
+  static of(tenant: string, budget: { tokensPerHour?: number | undefined; tokensPerDay?: number | undefined }, redis?: Redis): TokenBudget {
+    // With Redis the counts live there, shared by every replica and surviving restarts too.
+    if (redis) return new TokenBudget(tenant, budget, redis)
     const key = `${tenant}\u0000${budget.tokensPerHour ?? '-'}\u0000${budget.tokensPerDay ?? '-'}`
     let found = TokenBudget.#shared.get(key)
     if (!found) TokenBudget.#shared.set(key, (found = new TokenBudget(tenant, budget)))
     return found
   }
 
-  readonly #windows: { limiter: RateLimiterMemory; points: number }[]
+  readonly #windows: { limiter: RateLimiterMemory | RateLimiterRedis; points: number }[]
 
-  constructor(
+  private constructor(
     private readonly key: string,
     budget: { tokensPerHour?: number | undefined; tokensPerDay?: number | undefined },
+    redis?: Redis,
   ) {
     this.#windows = [
       [budget.tokensPerHour, HOUR],
       [budget.tokensPerDay, DAY],
     ]
       .filter((w): w is [number, number] => w[0] !== undefined)
-      .map(([points, duration]) => ({ limiter: new RateLimiterMemory({ points, duration, keyPrefix: `llm-budget-${duration}` }), points }))
+      .map(([points, duration]) => {
+        const local = new RateLimiterMemory({ points, duration, keyPrefix: `llm-budget-${duration}` })
+        if (!redis) return { limiter: local, points }
+        // While Redis is unreachable each replica counts on its own, as the message limits do.
+        const keyPrefix = tenantKey(key, 'llm-budget', `${duration}s`)
+        return { limiter: new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, insuranceLimiter: local, rejectIfRedisNotReady: true }), points }
+      })
   }
 
   /** Tokens left in the tightest window; undefined when the tenant set no budget. */

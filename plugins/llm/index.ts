@@ -1,4 +1,4 @@
-import { defineAgent } from '../../core/index.js'
+import { Tokens, defineAgent } from '../../core/index.js'
 import { manifest } from './manifest.js'
 import { OpenAiLlmService } from './service.js'
 import { LlmToken } from './types.js'
@@ -12,7 +12,8 @@ export { LlmToken, LlmUnavailableError, type LlmService } from './types.js'
 export default defineAgent({
   manifest,
   setup({ tenant, config, log, metrics, scope, container }) {
-    const service = new OpenAiLlmService({ tenant, config, log, metrics, lifetime: scope.signal })
+    const redis = container.isRegistered(Tokens.Redis, true) ? container.resolve(Tokens.Redis) : undefined
+    const service = new OpenAiLlmService({ tenant, config, log, metrics, lifetime: scope.signal, redis })
     scope.onDispose(() => service.dispose(), 'llm service')
     container.register(LlmToken, { useValue: service })
     return {}

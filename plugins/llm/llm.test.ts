@@ -1,4 +1,8 @@
 import pino from 'pino'
+import { container as rootContainer } from 'tsyringe'
+import { Tokens } from '../../core/di/tokens.js'
+import { closeRedis, openRedis, waitForRedis } from '../../core/redis/client.js'
+import { REDIS_URL } from '../../test/databases.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Metrics } from '../../core/observability/metrics.js'
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/fakes/openai.js'
@@ -252,6 +256,33 @@ describe('the token budget', () => {
     await before.scope.dispose()
     const after = await tenantLlm({ config: { budget: { tokensPerHour: 25 } } })
     expect(await after.llm.budgetRemaining()).toBe(15)
+  })
+
+  it('is shared by every replica when the gateway has Redis', async () => {
+    const redis = openRedis(REDIS_URL)
+    await waitForRedis(redis)
+    const tenant = `budget-${Math.random().toString(36).slice(2, 8)}`
+    try {
+      const replica = async () => {
+        const container = rootContainer.createChildContainer()
+        container.register(Tokens.Redis, { useValue: redis })
+        const fake = await startFakeOpenAI()
+        const ctx = agentContext(LlmConfig.parse({ apiKey: fake.apiKey, baseURL: fake.url, timeoutMs: 300, budget: { tokensPerHour: 25 } }), { tenant, id: 'llm', container })
+        await llm.setup(ctx)
+        cleanups.push(() => fake.close(), () => ctx.scope.dispose())
+        return ctx.container.resolve(LlmToken)
+      }
+      const [one, two] = [await replica(), await replica()]
+      await ask(one, 'ping')
+      expect(await two.budgetRemaining()).toBe(15)
+      await ask(two, 'ping')
+      await ask(two, 'ping')
+      expect((await failureOf(ask(one, 'ping'))).reason).toBe('budget_exhausted')
+    } finally {
+      const keys = await redis.keys(`sb:{${tenant}}:*`)
+      if (keys.length) await redis.del(...keys)
+      await closeRedis(redis)
+    }
   })
 
   it('keeps the tightest of the hourly and daily windows, letting the last call overshoot', async () => {

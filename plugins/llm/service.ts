@@ -1,5 +1,6 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage, type UsageMetadata } from '@langchain/core/messages'
 import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai'
+import type { Redis } from 'ioredis'
 import CircuitBreaker from 'opossum'
 import type { Logger } from 'pino'
 import type { Metrics } from '../../core/index.js'
@@ -16,6 +17,8 @@ export interface LlmServiceDeps {
   metrics: Metrics
   /** Aborts whatever is in flight when the plugin stops (the plugin scope's signal). */
   lifetime?: AbortSignal
+  /** The gateway's Redis, when it has one: the token budget is then shared by every replica. */
+  redis?: Redis | undefined
 }
 
 /** Below this much time before the deadline an attempt could not produce an answer anyway. */
@@ -66,7 +69,7 @@ export class OpenAiLlmService implements LlmService {
     this.#config = config
     this.model = config.model
     this.embeddingDimensions = config.embeddingDimensions
-    this.#budget = TokenBudget.of(deps.tenant, config.budget)
+    this.#budget = TokenBudget.of(deps.tenant, config.budget, deps.redis)
     this.#breaker = new CircuitBreaker((run: () => Promise<unknown>) => run(), {
       // Attempts carry their own timeout; opossum's would not abort the request.
       timeout: false,

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freshPostgres, type TestDatabase } from '../databases.js'
+import { freshPostgres, type TestDatabase, REDIS_URL } from '../databases.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { ChatClient } from '../harness/ws-client.js'
 import { tempConfig, webchatTenant } from '../kit/tenants.js'
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 const metric = async (gw: TestGateway, limit: string) => {
   const text = await (await fetch(`${gw.url}/metrics`)).text()
