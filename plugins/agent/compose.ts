@@ -31,7 +31,7 @@ export function composeFromPassages(query: string, passages: readonly Passage[],
   // A second passage earns its place only when it adds different facts from another source.
   const second = passages[1]
   let extra = ''
-  if (second && second.source !== best.source && languageOf(second.text) === language && second.score >= best.score * 0.8) {
+  if (second && second.source !== best.source && languageOf(second.text) === language && second.score >= best.score * 0.92) {
     extra = relevantUnits(query, answerOf(second.text), 3)
     used.push(second)
   }

@@ -32,7 +32,7 @@ describe('the demo shop’s customer-service agent, offline', () => {
     const mei = await customer()
     await mei.say('我想了解你们的产品价格')
     const answer = await mei.reply()
-    expect(answer.text).toMatch(/\d/)
+    expect(answer.text).toMatch(/\d+\.\d{2} 欧元/) // the prices themselves, quoted
     expect(answer.text).toMatch(/来源：\S*pricing/)
     expect(await annotationsOf(answer)).toMatchObject({
       intent: 'product_inquiry',
