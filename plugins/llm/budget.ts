@@ -59,6 +59,12 @@ export class TokenBudget {
     return Math.min(...left)
   }
 
+  /** Gives back tokens held for a call that used fewer (or none). */
+  async refund(tokens: number): Promise<void> {
+    if (tokens <= 0) return
+    await Promise.all(this.#windows.map(({ limiter }) => limiter.reward(this.key, tokens)))
+  }
+
   async spend(tokens: number): Promise<void> {
     if (tokens <= 0) return
     // penalty() records without refusing: the tokens are already spent, the next call is what gets refused.

@@ -285,6 +285,18 @@ describe('the token budget', () => {
     }
   })
 
+  it('holds what a running call is expected to cost, so calls at the same time cannot all spend the last tokens', async () => {
+    const fake = await startFakeOpenAI()
+    const { llm: service } = await tenantLlm({ fake, config: { budget: { tokensPerHour: 200 } } })
+    fake.inject({ kind: 'slow', delayMs: 150, route: 'chat' })
+    const first = ask(service, 'a question that takes a while to answer')
+    while (fake.requests.length === 0) await new Promise((r) => setTimeout(r, 5))
+    expect((await failureOf(ask(service, 'ping'))).reason).toBe('budget_exhausted') // 256 answer tokens held
+    await first
+    expect(await service.budgetRemaining()).toBeGreaterThan(150) // the hold became what was used
+    expect(fake.requests.filter((r) => r.route === 'chat')).toHaveLength(1)
+  })
+
   it('keeps the tightest of the hourly and daily windows, letting the last call overshoot', async () => {
     const { fake, llm: service } = await tenantLlm({ config: { budget: { tokensPerHour: 1_000, tokensPerDay: 12 } } })
     await ask(service, 'ping')

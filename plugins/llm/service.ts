@@ -26,6 +26,8 @@ export const MIN_ATTEMPT_MS = 150
 /** A Retry-After longer than this is not waited for: the turn's reply would come too late. */
 export const MAX_RETRY_WAIT_MS = 2_000
 const BACKOFF_MS = 200
+/** Held for an answer whose length the caller did not cap: a support answer is rarely longer. */
+const EXPECTED_ANSWER_TOKENS = 256
 const MAX_CACHED_MODELS = 8
 
 interface Usage {
@@ -136,6 +138,7 @@ export class OpenAiLlmService implements LlmService {
         },
         // Once the caller has text, another attempt would repeat it: fail and let them fall back.
         () => streamed === '',
+        estimate(promptChars) + (options.maxTokens ?? this.#config.maxTokens ?? EXPECTED_ANSWER_TOKENS),
       )
       const tokens = answer.tokens
       return { text: answer.value.text, model: answer.value.model ?? this.model, tokens: { ...tokens, total: tokens.prompt + tokens.completion } }
@@ -156,6 +159,8 @@ export class OpenAiLlmService implements LlmService {
       (attempt) => raceSignal(embeddings.embedDocuments(texts), attempt.signal),
       // LangChain drops the usage the API reports for embeddings.
       () => ({ prompt: estimate(chars), completion: 0 }),
+      undefined,
+      estimate(chars),
     )
     return value
   }
@@ -197,15 +202,21 @@ export class OpenAiLlmService implements LlmService {
     run: (attempt: Attempt) => Promise<T>,
     usageOf: (value: T) => Usage,
     mayRetry: () => boolean = () => true,
+    /** Tokens the call is expected to cost, held against the budget while it runs. */
+    expected = 0,
   ): Promise<{ value: T; tokens: Usage }> {
     const { tenant, metrics, lifetime, log } = this.#deps
     const { purpose, signal, deadline } = options
     const started = performance.now()
+    let reserved = 0
     let sent = 0
     let attempts = 0
     let last: Failure | undefined
     try {
-      await this.#admit(options)
+      const budgeted = await this.#admit(options)
+      // Held while the call runs, so calls made at the same time cannot all spend the last tokens.
+      reserved = budgeted ? expected : 0
+      await this.#budget.spend(reserved)
       for (;;) {
         attempts++
         const attempt = new Attempt(this.#config.timeoutMs, deadline, [signal, lifetime])
@@ -225,7 +236,8 @@ export class OpenAiLlmService implements LlmService {
         if ('value' in settled) {
           const tokens = usageOf(settled.value)
           metrics.llmCalls.inc({ tenant, purpose, outcome: 'ok' })
-          await this.#pay(tokens)
+          await this.#pay(tokens, reserved)
+          reserved = 0
           return { value: settled.value, tokens }
         }
         last = settled.failure
@@ -246,6 +258,8 @@ export class OpenAiLlmService implements LlmService {
         })
       }
     } catch (error) {
+      // Nothing was answered: give the hold back (a partly streamed answer is paid by the caller).
+      if (reserved > 0) await this.#budget.refund(reserved)
       const failure = error instanceof LlmUnavailableError ? error : new LlmUnavailableError('error', this.#scrub(`llm call failed: ${String(error)}`))
       metrics.llmCalls.inc({ tenant, purpose, outcome: failure.reason })
       this.#report(failure, { purpose, attempts: sent, status: last?.status, code: last?.code })
@@ -255,14 +269,15 @@ export class OpenAiLlmService implements LlmService {
     }
   }
 
-  /** Refuses before touching the network: caller gone, no time left, or no budget left. */
-  async #admit({ signal, deadline }: CallOptions): Promise<void> {
+  /** Refuses before touching the network: caller gone, no time left, or no budget left. True when the tenant has a budget. */
+  async #admit({ signal, deadline }: CallOptions): Promise<boolean> {
     if (signal?.aborted || this.#deps.lifetime?.aborted) throw new LlmUnavailableError('aborted', 'the caller gave up before the call')
     if (timeLeft(deadline) < MIN_ATTEMPT_MS) throw new LlmUnavailableError('timeout', 'too close to the deadline to call the model')
     const remaining = await this.#budget.remaining()
-    if (remaining === undefined) return
+    if (remaining === undefined) return false
     if (remaining <= 0) throw new LlmUnavailableError('budget_exhausted', "the tenant's token budget is spent for now")
     this.#budgetReported = false
+    return true
   }
 
   /** Reads what the breaker rejected with: an attempt's failure, or the breaker itself refusing. */
@@ -274,11 +289,14 @@ export class OpenAiLlmService implements LlmService {
     return classify(error, undefined)
   }
 
-  async #pay(tokens: Usage): Promise<void> {
+  /** Charges what a call used, net of what it held while running. */
+  async #pay(tokens: Usage, reserved = 0): Promise<void> {
     const { tenant, metrics } = this.#deps
     if (tokens.prompt > 0) metrics.llmTokens.inc({ tenant, kind: 'prompt' }, tokens.prompt)
     if (tokens.completion > 0) metrics.llmTokens.inc({ tenant, kind: 'completion' }, tokens.completion)
-    await this.#budget.spend(tokens.prompt + tokens.completion)
+    const used = tokens.prompt + tokens.completion
+    if (used >= reserved) await this.#budget.spend(used - reserved)
+    else await this.#budget.refund(reserved - used)
   }
 
   #report(failure: LlmUnavailableError, details: { purpose: string; attempts: number; status?: number | undefined; code?: string | undefined }): void {
