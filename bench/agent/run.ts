@@ -10,16 +10,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
-import { container } from 'tsyringe'
 import { builtinChannels } from '../../channels/index.js'
 import { loadConfig } from '../../core/config/load.js'
-import { Scope } from '../../core/di/scope.js'
-import { Tokens } from '../../core/di/tokens.js'
-import { Metrics } from '../../core/observability/metrics.js'
+import { textMessage } from '../../core/message/index.js'
 import { Pipeline } from '../../core/pipeline/pipeline.js'
 import { createTurn } from '../../core/pipeline/turn.js'
 import { PluginRegistry } from '../../core/plugin/registry.js'
-import { setupPlugins } from '../../core/tenancy/plugin-setup.js'
+import { setupDetached } from '../../core/tenancy/plugin-setup.js'
 import { builtinAgents } from '../../plugins/index.js'
 
 const { values } = parseArgs({ options: { concurrency: { type: 'string', default: '20' } } })
@@ -39,11 +36,9 @@ const registry = new PluginRegistry({ channels: builtinChannels, agents: builtin
 const config = await loadConfig({ dir: new URL('../../config/', import.meta.url).pathname, registry, env: { ...process.env, SWITCHBOARD_DATA_DIR: dataDir } })
 const tenant = config.tenants.find((t) => t.id === 'demo')!
 const log = pino({ level: 'silent' })
-const scope = new Scope('bench')
-const parent = container.createChildContainer()
-parent.register(Tokens.GatewayConfig, { useValue: config.gateway })
 const setupStarted = performance.now()
-const { hooks } = await setupPlugins({ tenant: 'demo', entries: tenant.plugins, parent, scope, log, metrics: new Metrics({ defaultMetrics: false }), paths: { config: tenant.dir, data: dataDir } })
+const plugins = await setupDetached(tenant, config.gateway, tenant.plugins, log)
+const { hooks } = plugins
 const setupMs = performance.now() - setupStarted
 const pipeline = new Pipeline(hooks)
 
@@ -51,19 +46,7 @@ async function turn(i: number, questions: readonly string[]): Promise<number> {
   const text = questions[i % questions.length]!
   // Five turns per conversation, so the graph's history and the sentiment trend are exercised.
   const conversation = `c${Math.floor(i / 5)}`
-  const activity = {
-    id: `m${i}`,
-    tenant: 'demo',
-    channel: 'bench',
-    instance: 'web',
-    conversation: { id: conversation, tenant: 'demo', channel: 'bench', instance: 'web', externalId: conversation },
-    from: { id: conversation, role: 'user' as const },
-    at: new Date(),
-    kind: 'message' as const,
-    text,
-    parts: [{ type: 'text' as const, text }],
-    raw: null,
-  }
+  const activity = textMessage(text, { tenant: 'demo', conversationId: conversation, id: `m${i}`, channel: 'bench' })
   const started = performance.now()
   await pipeline.run(createTurn({ id: `t${i}`, activity, log, signal: new AbortController().signal }))
   return performance.now() - started
@@ -103,5 +86,5 @@ for (const r of rows) {
     `| ${r.label.padEnd(35)} | ${String(r.times.length).padStart(5)} | ${pct(r.times, 50).toFixed(2).padStart(6)} | ${pct(r.times, 99).toFixed(2).padStart(6)} | ${((r.times.length / r.ms) * 1000).toFixed(0).padStart(7)} | ${r.cpuMs.toFixed(2).padStart(11)} |`,
   )
 }
-await scope.dispose()
+await plugins.close()
 await rm(dataDir, { recursive: true, force: true })

@@ -38,7 +38,7 @@ export async function evalCommand(args: readonly string[], registry: PluginRegis
   if (dataset.lines.length === 0) throw sbError('SB_ERR_CONFIG_INVALID', `${file} has no labelled lines`)
 
   const { tenant, gateway } = await loadCliTenant(configDirOf(values.config, io.env), tenantId, registry, io)
-  const classifiers = await openTenantClassifiers(tenant, gateway, resolve(gateway.storage.dataDir), pino({ level: io.env.LOG_LEVEL ?? 'warn' }, pino.destination(2)))
+  const classifiers = await openTenantClassifiers(tenant, gateway, pino({ level: io.env.LOG_LEVEL ?? 'warn' }, pino.destination(2)))
   const intents: { expected: string; predicted: string | undefined }[] = []
   const sentiments: { expected: string; predicted: string | undefined }[] = []
   try {

@@ -1,13 +1,8 @@
-import { resolve } from 'node:path'
 import pino from 'pino'
-import { container as rootContainer } from 'tsyringe'
-import { Scope } from '../di/scope.js'
-import { Tokens } from '../di/tokens.js'
 import { sbError } from '../errors.js'
-import { Metrics } from '../observability/metrics.js'
 import type { PluginCommand, PluginCommandContext } from '../plugin/agent.js'
 import type { PluginRegistry } from '../plugin/registry.js'
-import { setupPlugins } from '../tenancy/plugin-setup.js'
+import { setupDetached } from '../tenancy/plugin-setup.js'
 import type { CliIo } from './cli-args.js'
 import { configDirOf, loadCliTenant } from './cli-database.js'
 
@@ -32,21 +27,10 @@ export function pluginCommandContext(type: string, registry: PluginRegistry, io:
         throw sbError('SB_ERR_CONFIG_INVALID', `tenant ${tenant.id} has no ${options.entryId ? `"${options.entryId}" ` : ''}${type} plugin in ${tenant.file}`)
       }
       const entry = tenant.plugins[index]!
-      const scope = new Scope(`cli:${tenant.id}`)
-      const parent = rootContainer.createChildContainer()
-      parent.register(Tokens.GatewayConfig, { useValue: gateway })
-      parent.register(Tokens.TenantId, { useValue: tenant.id })
-      const metrics = new Metrics({ defaultMetrics: false })
-      const paths = { config: tenant.dir, data: resolve(gateway.storage.dataDir) }
       // Only the providers above it: the entry itself is the command's to drive.
       const providers = tenant.plugins.slice(0, index).filter((p) => (p.plugin.manifest.provides ?? []).length > 0)
-      try {
-        const { container } = await setupPlugins({ tenant: tenant.id, entries: providers, parent, scope, log, metrics, paths })
-        return { tenant: tenant.id, id: entry.id, config: entry.config, container, paths, metrics, close: () => scope.dispose() }
-      } catch (error) {
-        await scope.dispose()
-        throw error
-      }
+      const { container, paths, metrics, close } = await setupDetached(tenant, gateway, providers, log)
+      return { tenant: tenant.id, id: entry.id, config: entry.config, container, paths, metrics, close }
     },
   }
 }

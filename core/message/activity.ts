@@ -51,3 +51,25 @@ export const Reply = z.object({
   handoff: z.boolean().optional(),
 })
 export type Reply = z.infer<typeof Reply>
+
+/**
+ * A plain text message from a user, as a channel would normalise it: for tools that speak to the
+ * pipeline without a channel (evaluation, benchmarks, tests).
+ */
+export function textMessage(text: string, at: { tenant: string; conversationId: string; id?: string; channel?: string; instance?: string; user?: string; locale?: string }): InboundActivity {
+  const { tenant, conversationId, id = conversationId, channel = 'internal', instance = channel, user = conversationId, locale } = at
+  return {
+    id,
+    tenant,
+    channel,
+    instance,
+    conversation: { id: conversationId, tenant, channel, instance, externalId: user },
+    from: { id: user, role: 'user' },
+    at: new Date(),
+    kind: 'message',
+    text,
+    parts: [{ type: 'text', text }],
+    raw: { text },
+    ...(locale ? { locale } : {}),
+  }
+}

@@ -1,9 +1,12 @@
+import { resolve } from 'node:path'
 import type { Logger } from 'pino'
-import type { DependencyContainer } from 'tsyringe'
-import type { ResolvedEntry } from '../config/load.js'
-import type { Scope } from '../di/scope.js'
+import { container as rootContainer, type DependencyContainer } from 'tsyringe'
+import type { GatewayConfig } from '../config/gateway-schema.js'
+import type { ResolvedEntry, ResolvedTenant } from '../config/load.js'
+import { Scope } from '../di/scope.js'
+import { Tokens } from '../di/tokens.js'
 import { sbError } from '../errors.js'
-import type { Metrics } from '../observability/metrics.js'
+import { Metrics } from '../observability/metrics.js'
 import type { NamedHooks } from '../pipeline/pipeline.js'
 import type { AgentPlugin } from '../plugin/agent.js'
 
@@ -49,5 +52,36 @@ export async function startStep<T>(type: string, id: string, start: () => Promis
     return await start()
   } catch (error) {
     throw sbError('SB_ERR_PLUGIN_START_FAILED', `${type} "${id}" failed to start: ${(error as Error).message}`, [], error)
+  }
+}
+
+export interface DetachedPlugins {
+  hooks: NamedHooks[]
+  /** Holds what the plugins provided (an LLM, a knowledge base). */
+  container: DependencyContainer
+  paths: { config: string; data: string }
+  metrics: Metrics
+  /** Undoes every set-up; call it when done. */
+  close(): Promise<void>
+}
+
+/**
+ * Sets up some of a tenant's plugins outside a running gateway (a CLI command, an evaluation, a
+ * benchmark), with what the tenant runtime would give them: the gateway config, the tenant id, the
+ * config and data folders.
+ */
+export async function setupDetached(tenant: ResolvedTenant, gateway: GatewayConfig, entries: readonly ResolvedEntry<AgentPlugin>[], log: Logger): Promise<DetachedPlugins> {
+  const scope = new Scope(`detached:${tenant.id}`)
+  const parent = rootContainer.createChildContainer()
+  parent.register(Tokens.GatewayConfig, { useValue: gateway })
+  parent.register(Tokens.TenantId, { useValue: tenant.id })
+  const metrics = new Metrics({ defaultMetrics: false })
+  const paths = { config: tenant.dir, data: resolve(gateway.storage.dataDir) }
+  try {
+    const { hooks, container } = await setupPlugins({ tenant: tenant.id, entries, parent, scope, log, metrics, paths })
+    return { hooks, container, paths, metrics, close: () => scope.dispose() }
+  } catch (error) {
+    await scope.dispose()
+    throw error
   }
 }

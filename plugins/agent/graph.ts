@@ -152,8 +152,6 @@ export function buildAgentGraph(services: AgentServices, lookup: TurnLookup, che
     .compile(checkpointer ? { checkpointer } : {})
 }
 
-export type AgentGraph = ReturnType<typeof buildAgentGraph>
-
 /** The turn's final answer, and what the conversation keeps of it for the next turn. */
 function remembered(state: AgentState, answer: Answer): AgentUpdate {
   const said = answer.parts.map((p) => (p.type === 'text' || p.type === 'choice' ? p.text : '')).join('\n')

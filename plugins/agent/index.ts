@@ -45,8 +45,9 @@ export default defineAgent({
           try {
             // Checkpoints are written once per turn, at its end: history is all the graph keeps.
             state = await graph.invoke(input, { configurable, signal: turn.signal, durability: 'exit' })
-            const saved = await graph.getState({ configurable: { thread_id: thread } })
-            const checkpoint = saved.config.configurable?.checkpoint_id as string | undefined
+            // The checkpoint this run just wrote (one read of the saver, not a whole graph state).
+            const saved = await checkpointer.saver.getTuple({ configurable: { thread_id: thread, checkpoint_ns: '' } })
+            const checkpoint = saved?.config.configurable?.checkpoint_id as string | undefined
             if (checkpoint) turn.memory.agent = { checkpoint } satisfies AgentMemory
           } catch (error) {
             if (turn.signal.aborted) throw error

@@ -4,10 +4,12 @@
  * spaces, so CJK runs become character bigrams; latin text becomes lowercased, lightly stemmed
  * words. The output is what LanceDB's whitespace tokenizer indexes (see store.ts).
  */
+import { hasCjk, normalise } from '../language/text.js'
+
+export { hasCjk, normalise }
 
 const CJK_CLASS = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}'
 const CJK_RUN = new RegExp(`[${CJK_CLASS}]+`, 'gu')
-const CJK_CHAR = new RegExp(`[${CJK_CLASS}]`, 'u')
 const LATIN_WORD = /[\p{L}\p{N}]+/gu
 
 /** Bumped whenever the terms of a text change, so stored indexes are rebuilt (it is part of the fingerprint). */
@@ -27,13 +29,11 @@ const CJK_QUERY_STOP = new Set(
   '我想 想了 了解 你们 们的 我们 我的 请问 问一 一下 怎么 么办 如何 什么 可以 能不 不能 是不 不是 的话 有没 没有 一个 这个 那个 知道 告诉 帮我 需要 要怎 么样'.split(' '),
 )
 
-export const normalise = (text: string): string => text.normalize('NFKC').toLowerCase()
 
 export const isStopword = (word: string): boolean => STOPWORDS.has(word)
 
-export const hasCjk = (text: string): boolean => CJK_CHAR.test(text)
 
-export const isCjkChar = (char: string): boolean => CJK_CHAR.test(char)
+export const isCjkChar = (char: string): boolean => hasCjk(char)
 
 /** A light English suffix strip: enough for plans/plan, shipping/ship, refunded/refund. */
 export function stem(word: string): string {

@@ -5,7 +5,7 @@ import { container, type DependencyContainer } from 'tsyringe'
 import { Scope } from '../../core/di/scope.js'
 import { Metrics } from '../../core/observability/metrics.js'
 import type { AgentContext } from '../../core/plugin/agent.js'
-import type { InboundActivity } from '../../core/message/index.js'
+import { textMessage, type InboundActivity } from '../../core/message/index.js'
 import { createTurn, type ConversationMemory, type Turn } from '../../core/pipeline/turn.js'
 
 export const silentLog = pino({ level: 'silent' })
@@ -22,20 +22,7 @@ export interface ActivityOptions {
 /** A user's text message as a channel would normalise it. */
 export function textActivity(text: string, options: ActivityOptions = {}): InboundActivity {
   const { id = 'm1', tenant = 'acme', instance = 'web', conversationId = 'c1', user = 'u1', locale } = options
-  return {
-    id,
-    tenant,
-    channel: 'test',
-    instance,
-    conversation: { id: conversationId, tenant, channel: 'test', instance, externalId: user },
-    from: { id: user, role: 'user' },
-    at: new Date(),
-    kind: 'message',
-    text,
-    parts: [{ type: 'text', text }],
-    raw: { text },
-    ...(locale ? { locale } : {}),
-  }
+  return textMessage(text, { tenant, conversationId, id, channel: 'test', instance, user, ...(locale ? { locale } : {}) })
 }
 
 /** A turn for that message, ready to hand to plugins; pass `memory` to continue a conversation. */
