@@ -16,3 +16,6 @@ export type { TranscriptEntry, TranscriptRepository } from './store/transcript.j
 export type { AcceptResult } from './store/delivery-store.js'
 export { newId } from './store/ids.js'
 export { requestIdFrom } from './observability/request-id.js'
+export { readRawBody, parseWebhookJson, sameSecret } from './plugin/webhook.js'
+export { ConversationLinks, type ConversationLink, type LinkInput } from './plugin/conversation-links.js'
+export type { RateGovernor, RateRule } from './delivery/rate-governor.js'

@@ -7,13 +7,13 @@ import {
   type ChannelDeliveryPort,
   type ConversationRepository,
   type ErrorCode,
-  type InboundActivity,
   type Metrics,
   type TranscriptRepository,
 } from '../../core/index.js'
 import type { ConnectionHub } from './hub.js'
 import type { WebsocketConfig } from './manifest.js'
 import { CloseCode, decodeFrame, encode, type ClientFrame } from './protocol.js'
+import { toActivity, type VisitorFrame } from './inbound.js'
 import type { SessionTokens } from './session-token.js'
 
 /** Everything the sockets of one channel instance share. */
@@ -176,9 +176,8 @@ export class WebchatConnection {
       case 'hello':
         return this.hello(frame)
       case 'message':
-        return this.receive(frame.client_id, 'message', frame.text, frame)
       case 'postback':
-        return this.receive(frame.client_id, 'postback', frame.value, frame)
+        return this.receive(frame)
       case 'resume':
         // A client cannot be ahead of what it was sent; a larger number would hide live messages.
         return this.replay(Math.min(frame.after_seq, this.lastSentSeq))
@@ -278,30 +277,18 @@ export class WebchatConnection {
     this.send(encode.history(entries.map((e) => ({ id: e.id, direction: e.direction, seq: e.seq, text: e.text, parts: e.parts, at: e.createdAt }))))
   }
 
-  private async receive(clientId: string, kind: 'message' | 'postback', text: string, raw: ClientFrame): Promise<void> {
+  private async receive(frame: VisitorFrame): Promise<void> {
     const { deps } = this
+    const clientId = frame.client_id
+    const text = frame.type === 'message' ? frame.text : frame.value
     if (text.length > deps.config.maxTextLength) {
       return this.reject('SB_ERR_TEXT_TOO_LONG', `text is longer than ${deps.config.maxTextLength} characters`, { clientId })
     }
     if (deps.closing()) {
       return this.reject('SB_ERR_SHUTTING_DOWN', 'the gateway is restarting; resend after reconnecting', { clientId, retryAfterMs: 1000 })
     }
-    const shown = kind === 'postback' && 'text' in raw && raw.text ? raw.text : text
-    const activity: InboundActivity = {
-      // Scoped to the conversation: another visitor reusing a client_id cannot shadow this message.
-      id: `${this.conversationId}:${clientId}`,
-      tenant: deps.tenant,
-      channel: 'websocket',
-      instance: deps.instance,
-      conversation: { id: this.conversationId!, tenant: deps.tenant, channel: 'websocket', instance: deps.instance, externalId: this.visitorId! },
-      from: { id: this.visitorId!, role: 'user', ...(this.userName ? { name: this.userName } : {}) },
-      at: new Date(deps.now()),
-      kind,
-      text,
-      parts: [{ type: 'text', text: shown }],
-      ...(this.locale ? { locale: this.locale } : {}),
-      raw,
-    }
+    const session = { tenant: deps.tenant, instance: deps.instance, conversationId: this.conversationId!, visitorId: this.visitorId!, userName: this.userName, locale: this.locale }
+    const activity = toActivity(frame, session, new Date(deps.now()))
     const result = await deps.delivery.receive(activity)
     this.send(encode.ack(clientId, result.messageId, result.status === 'duplicate'))
     this.maybeRefreshToken()

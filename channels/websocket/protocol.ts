@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { ErrorCode, Part } from '../../core/index.js'
+import { storableText, type ErrorCode, type Part } from '../../core/index.js'
 
 const clientId = z.string().min(1).max(64)
 
@@ -41,7 +41,7 @@ export function decodeFrame(data: string): DecodeResult {
   return { ok: false, message: `${String(type)}: ${issue.path.join('.') || 'frame'}: ${issue.message}` }
 }
 
-const wellFormed = (_key: string, value: unknown) => (typeof value === 'string' ? value.toWellFormed().replaceAll('\0', '\uFFFD') : value)
+const wellFormed = (_key: string, value: unknown) => (typeof value === 'string' ? storableText(value) : value)
 
 export interface BotMessageFrame {
   type: 'message'

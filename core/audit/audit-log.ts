@@ -5,7 +5,8 @@ import type { BatchQueue } from '../store/batch-queue.js'
 import { PLATFORM_TENANT, scopeStatements, type Database, type Sql } from '../store/database.js'
 import { newId } from '../store/ids.js'
 import { tenantBatchQueue } from '../store/tenant-batch-queue.js'
-import { entryHash, GENESIS, storable, storableText, type HashedFields } from './chain.js'
+import { storableText } from '../message/storable.js'
+import { entryHash, GENESIS, storable, type HashedFields } from './chain.js'
 import type { AuditActor, AuditEntry, AuditFilter, AuditInput, AuditOutcome, AuditVerification } from './entry.js'
 
 // The two-key form of the advisory lock: its own key space, apart from the migration lock.

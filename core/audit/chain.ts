@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { AuditEntry } from './entry.js'
+import { storableText } from '../message/storable.js'
 
 /** The `prevHash` of a chain's first entry. */
 export const GENESIS = '0'.repeat(64)
@@ -77,4 +78,3 @@ export function storable(value: unknown): unknown {
   throw new TypeError(`cannot audit a ${typeof value}`)
 }
 
-export const storableText = (text: string): string => text.toWellFormed().replaceAll('\u0000', '\uFFFD')

@@ -43,6 +43,20 @@ export class Metrics {
     registers: [this.registry],
   })
 
+  readonly channelRejections = new Counter({
+    name: 'switchboard_channel_requests_rejected_total',
+    help: 'Channel requests refused before anything was accepted (bad signature or token, forbidden origin), by action',
+    labelNames: ['tenant', 'channel', 'action'] as const,
+    registers: [this.registry],
+  })
+
+  readonly channelThrottled = new Counter({
+    name: 'switchboard_channel_throttled_total',
+    help: 'Outbound sends held back: by the platform (429 and Retry-After) or by our own rate governor before the platform had to',
+    labelNames: ['tenant', 'channel', 'source'] as const,
+    registers: [this.registry],
+  })
+
   readonly inboxDuplicates = new Counter({
     name: 'switchboard_inbox_duplicates_total',
     help: 'Inbound messages dropped because the inbox had already accepted them',

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Logger } from 'pino'
 import type { DependencyContainer, InjectionToken } from 'tsyringe'
 import type { z } from 'zod'
+import type { RateGovernor, RateRule } from '../delivery/rate-governor.js'
 import type { Scope } from '../di/scope.js'
 import type { InboundActivity, Part, PartType } from '../message/index.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -102,8 +103,14 @@ export interface ChannelContext<C> {
   /** The tenant's open-socket budget (tenant config `limits.openSockets`), shared by its channels. */
   readonly sockets: SocketBudget
   /**
+   * Outbound token buckets mirroring the platform's send limits (per chat, per group, per bot),
+   * shared by every replica through Redis when the gateway has one.
+   */
+  readonly rateGovernor: (rules: Readonly<Record<string, RateRule>>) => RateGovernor
+  /**
    * Records a refused request (bad signature, forged token) in the tenant's audit log, throttled
-   * per client so a flood cannot flood the log.
+   * per client so a flood cannot flood the log, and counts it in
+   * `switchboard_channel_requests_rejected_total{action}`.
    */
   readonly securityEvent: (event: { action: string; source: string; reason: string; requestId?: string }) => void
 }

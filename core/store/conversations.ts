@@ -13,6 +13,8 @@ export interface ConversationRecord {
   userName: string | null
   locale: string | null
   status: string
+  /** The channel's own conversation reference (see EnsureConversation.reference). */
+  reference: Record<string, unknown> | null
   createdAt: Date
   lastActivityAt: Date
   /** Only from ensure(): true when this call created it. */
@@ -27,10 +29,15 @@ export interface EnsureConversation {
   userId: string
   userName?: string
   locale?: string
+  /**
+   * What the channel needs to send into this conversation later (proactive replies, outbox
+   * retries after a restart). Replaces the stored one when given.
+   */
+  reference?: Record<string, unknown>
 }
 
 const columns = `id, tenant_id AS tenant, channel, instance, external_id AS "externalId", user_id AS "userId",
-  user_name AS "userName", locale, status, created_at AS "createdAt", last_activity_at AS "lastActivityAt"`
+  user_name AS "userName", locale, status, reference, created_at AS "createdAt", last_activity_at AS "lastActivityAt"`
 
 @injectable()
 export class ConversationRepository {
@@ -39,11 +46,11 @@ export class ConversationRepository {
   /** Finds the conversation of (tenant, instance, externalId), creating it the first time. */
   async ensure(input: EnsureConversation): Promise<ConversationRecord> {
     const rows = await this.db.tenant(input.tenant).query<ConversationRecord>(
-      `INSERT INTO conversations (id, tenant_id, channel, instance, external_id, user_id, user_name, locale)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (tenant_id, instance, external_id) DO UPDATE SET last_activity_at = now()
+      `INSERT INTO conversations (id, tenant_id, channel, instance, external_id, user_id, user_name, locale, reference)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (tenant_id, instance, external_id) DO UPDATE SET last_activity_at = now(), reference = coalesce(EXCLUDED.reference, conversations.reference)
        RETURNING ${columns}, (xmax = 0) AS created`,
-      [randomUUID(), input.tenant, input.channel, input.instance, input.externalId, input.userId, input.userName ?? null, input.locale ?? null],
+      [randomUUID(), input.tenant, input.channel, input.instance, input.externalId, input.userId, input.userName ?? null, input.locale ?? null, input.reference ? JSON.stringify(input.reference) : null],
     )
     return rows[0]!
   }

@@ -6,6 +6,7 @@ import type { ResolvedEntry, ResolvedTenant } from '../config/load.js'
 import { Scope } from '../di/scope.js'
 import { Tokens } from '../di/tokens.js'
 import type { ChannelTarget, TurnTarget } from '../delivery/engine.js'
+import { createRateGovernor } from '../delivery/rate-governor.js'
 import { clientAddress } from '../gateway/client-address.js'
 import type { RouteTable } from '../gateway/route-table.js'
 import { Pipeline } from '../pipeline/pipeline.js'
@@ -228,6 +229,7 @@ class Runtime implements TenantRuntime {
     const limits = root.resolve(Tokens.Limits)
     const audit = root.resolve(Tokens.Audit)
     const trustProxy = root.resolve(Tokens.GatewayConfig).server.trustProxy
+    const metrics = root.resolve(Tokens.Metrics)
     const registrar = routes.registrar({ tenant: this.id, instance: entry.id, reserved: manifest.reservedPaths ?? [], scope: channelScope })
     try {
       const connection = await startStep(manifest.id, entry.id, () =>
@@ -238,7 +240,7 @@ class Runtime implements TenantRuntime {
           log: channelLog,
           scope: channelScope,
           container: instance,
-          metrics: root.resolve(Tokens.Metrics),
+          metrics,
           http: registrar.http,
           upgrades: registrar.upgrades,
           delivery: { receive: (activity) => delivery.receive(activity) },
@@ -247,7 +249,9 @@ class Runtime implements TenantRuntime {
           closing: () => delivery.closing,
           clientAddress: (request) => clientAddress(request, trustProxy),
           sockets: { acquire: () => limits.acquireSocket(this.id), release: () => limits.releaseSocket(this.id) },
-          securityEvent: ({ action, source, reason, requestId }) =>
+          rateGovernor: (rules) => createRateGovernor({ tenant: this.id, instance: entry.id, redis: root.isRegistered(Tokens.Redis, true) ? root.resolve(Tokens.Redis) : undefined }, rules),
+          securityEvent: ({ action, source, reason, requestId }) => {
+            metrics.channelRejections.inc({ tenant: this.id, channel: manifest.id, action })
             audit.recordThrottled(`${this.id}:${entry.id}:${action}:${source}`, {
               tenant: this.id,
               actor: { type: 'channel', id: entry.id },
@@ -257,7 +261,8 @@ class Runtime implements TenantRuntime {
               source,
               requestId,
               details: { reason },
-            }),
+            })
+          },
         }),
       )
       return { entry, scope: channelScope, target: { type: manifest.id, capabilities: manifest.capabilities, connection } }

@@ -23,10 +23,10 @@ export default defineAgent({
       async respond(turn): Promise<Reply | undefined> {
         const text = turn.activity.text
         const languages = languagesOf(turn)
-        const rule = matchRule(config.rules, text)
-        if (rule) {
-          turn.annotations.rules = { matched: `rule:${rule.id}`, score: 1 }
-          return buildReply(rule.reply, languages)
+        const matched = matchRule(config.rules, text)
+        if (matched) {
+          turn.annotations.rules = { matched: `rule:${matched.rule.id}`, score: 1 }
+          return buildReply(matched.rule.reply, languages, matched.captures)
         }
         const ranked = matcher.rank(text)
         const best = ranked[0]

@@ -49,8 +49,16 @@ export class FaqMatcher {
   }
 }
 
-/** The first rule whose pattern or keyword occurs in the text. */
-export function matchRule(rules: readonly KeywordRule[], text: string): KeywordRule | undefined {
+/**
+ * The first rule whose pattern or keyword occurs in the text, with what its pattern captured
+ * (`$0` the whole match, `$1`… the groups) for the reply to quote.
+ */
+export function matchRule(rules: readonly KeywordRule[], text: string): { rule: KeywordRule; captures: readonly string[] } | undefined {
   const lower = normalise(text)
-  return rules.find((rule) => (rule.pattern && new RegExp(rule.pattern, 'iu').test(text)) || rule.keywords.some((k) => lower.includes(normalise(k))))
+  for (const rule of rules) {
+    const match = rule.pattern ? new RegExp(rule.pattern, 'iu').exec(text) : null
+    if (match) return { rule, captures: match.map((group) => group ?? '') }
+    if (rule.keywords.some((k) => lower.includes(normalise(k)))) return { rule, captures: [] }
+  }
+  return undefined
 }

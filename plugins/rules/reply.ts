@@ -13,9 +13,12 @@ export function localize(value: Localized, languages: readonly string[]): string
 
 const isStructured = (spec: ReplySpec): spec is Extract<ReplySpec, { text: unknown }> => typeof spec === 'object' && 'text' in spec
 
-export function buildReply(spec: ReplySpec, languages: readonly string[]): Reply {
-  if (!isStructured(spec)) return { parts: [{ type: 'text', text: localize(spec, languages) }] }
-  const text = localize(spec.text, languages)
+/** `$1`…`$9` (and `$0`) in a reply become what the rule's pattern captured; unmatched ones stay as written. */
+const quote = (text: string, captures: readonly string[]) => (captures.length === 0 ? text : text.replace(/\$(\d)/g, (whole, n: string) => captures[Number(n)] ?? whole))
+
+export function buildReply(spec: ReplySpec, languages: readonly string[], captures: readonly string[] = []): Reply {
+  if (!isStructured(spec)) return { parts: [{ type: 'text', text: quote(localize(spec, languages), captures) }] }
+  const text = quote(localize(spec.text, languages), captures)
   if (!spec.options) return { parts: [{ type: 'text', text }] }
   return {
     parts: [{ type: 'choice', text, options: spec.options.map((o) => ({ title: localize(o.title, languages), value: o.value })) }],

@@ -8,6 +8,7 @@ import { tokenize } from '../language/text.js'
 const config = RulesConfig.parse({
   rules: [
     { id: 'human', keywords: ['human', '人工'], reply: { en: 'Connecting you to a person.', zh: '正在为您转接人工。' } },
+    { id: 'order', pattern: 'order #?([A-Z]-\\d+)', reply: 'Looking up order $1 now ($2 stays as written).' },
     { id: 'greeting', pattern: '^(hi|hello)\\b', reply: { text: 'Hello!', options: [{ title: { en: 'Hours', zh: '营业时间' }, value: 'What are your opening hours?' }] } },
   ],
   faq: [
@@ -49,6 +50,11 @@ describe('the rules agent', () => {
     expect((await ask('I want a human about my refund')).text).toBe('Connecting you to a person.')
     const { reply } = await ask('hello', 'zh-CN')
     expect(reply.parts[0]).toEqual({ type: 'choice', text: 'Hello!', options: [{ title: '营业时间', value: 'What are your opening hours?' }] })
+  })
+
+  it('quotes what a rule pattern captured', async () => {
+    const ask = await agent()
+    expect((await ask('where is my order #A-1009?')).text).toBe('Looking up order A-1009 now ($2 stays as written).')
   })
 
   it('offers the closest questions when it does not understand', async () => {
