@@ -1,0 +1,116 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+
+export interface HttpResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+/**
+ * A request that got no answer. `sent` says whether the request had been handed to the network
+ * in full: before that nothing can have reached the server (safe to repeat); after it the server
+ * may have acted on it (a POST is then ambiguous).
+ */
+export class HttpFailure extends Error {
+  constructor(
+    message: string,
+    readonly sent: boolean,
+    readonly code?: string,
+  ) {
+    super(message)
+    this.name = 'HttpFailure'
+  }
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST'
+  headers?: Record<string, string>
+  body?: string
+}
+
+/** Bodies we read from Microsoft's endpoints are small JSON; more is not an answer we can use. */
+const MAX_RESPONSE_BYTES = 1_048_576
+/**
+ * Idle keep-alive sockets are closed after this long, before the usual server-side idle timeouts
+ * (Node 5 s, Azure front doors longer): reusing a socket the server is closing at that instant
+ * would turn a harmless race into an ambiguous send.
+ */
+const IDLE_SOCKET_MS = 4000
+
+/**
+ * HTTP with keep-alive agents this channel instance owns, so stopping it closes every connection
+ * it opened (global fetch pools cannot be closed per owner). One connection per request at most
+ * `maxSockets` per host.
+ */
+export class KeepAliveHttp {
+  readonly #http = new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: 64, scheduling: 'lifo' })
+  readonly #https = new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: 64, scheduling: 'lifo' })
+  #destroyed = false
+
+  constructor(private readonly timeoutMs: number) {}
+
+  request(url: string, init: HttpRequest): Promise<HttpResponse> {
+    if (this.#destroyed) return Promise.reject(new HttpFailure('the channel is stopped', false, 'ESTOPPED'))
+    const target = new URL(url)
+    const secure = target.protocol === 'https:'
+    const body = init.body === undefined ? undefined : Buffer.from(init.body, 'utf8')
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let sent = false
+      let settled = false
+      const finish = (error?: HttpFailure, response?: HttpResponse) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        if (error) reject(error)
+        else resolve(response!)
+      }
+      const req = (secure ? httpsRequest : httpRequest)(
+        target,
+        {
+          method: init.method,
+          agent: secure ? this.#https : this.#http,
+          headers: { accept: 'application/json', ...init.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          let size = 0
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length
+            if (size > MAX_RESPONSE_BYTES) return res.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`))
+            chunks.push(chunk)
+          })
+          res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
+          // The status line arrived, so the server had the request; a cut body is still an answer.
+          res.on('error', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: '' }))
+        },
+      )
+      const timer = setTimeout(() => {
+        finish(new HttpFailure(`no answer from ${target.host} within ${this.timeoutMs} ms`, sent, 'ETIMEDOUT'))
+        req.destroy()
+      }, this.timeoutMs)
+      req.on('finish', () => (sent = true))
+      req.on('error', (error: NodeJS.ErrnoException) => finish(new HttpFailure(`${target.host}: ${error.message}`, sent && !CONNECT_ERRORS.has(error.code ?? ''), error.code)))
+      req.end(body)
+    })
+  }
+
+  /** Closes every connection, idle or in use; later requests fail at once. */
+  destroy(): void {
+    this.#destroyed = true
+    this.#http.destroy()
+    this.#https.destroy()
+  }
+}
+
+/** Failures that happen before a connection exists: nothing was delivered, whatever `finish` said. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'])
+
+/** Seconds or an HTTP date, as Retry-After allows; undefined when absent or unreadable. */
+export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
+  const value = headers['retry-after']
+  if (typeof value !== 'string' || value.trim() === '') return undefined
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000)
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
