@@ -25,6 +25,7 @@ async function endpoint(receive: (activity: InboundActivity) => Promise<unknown>
     } catch (error) {
       const known = isSwitchboardError(error) ? error : sbError('SB_ERR_INTERNAL')
       ctx.status = known.status
+      if (known.retryAfterMs !== undefined) ctx.set('Retry-After', String(Math.ceil(known.retryAfterMs / 1000)))
       ctx.body = { error: { code: known.code } }
     }
   })

@@ -62,8 +62,7 @@ export function teamsWebhook(deps: WebhookDeps): Middleware {
     if (!verdict.ok) {
       if (verdict.status === 503) {
         deps.log.warn({ reason: verdict.reason }, 'cannot verify Teams tokens right now')
-        ctx.set('Retry-After', '5')
-        throw sbError('SB_ERR_IDP_UNAVAILABLE', verdict.reason)
+        throw Object.assign(sbError('SB_ERR_IDP_UNAVAILABLE', verdict.reason), { retryAfterMs: 5000 })
       }
       refuse(verdict.status, verdict.status === 403 ? 'channel.token_forbidden' : 'channel.token_invalid', verdict.reason)
     }
@@ -91,7 +90,7 @@ async function accept(ctx: Context, deps: WebhookDeps, body: unknown, invokeResp
       })
       await deps.delivery.receive(activity)
     } catch (error) {
-      throw redeliverable(ctx, deps.log, error)
+      throw redeliverable(deps.log, error)
     }
   }
   if (invokeResponse) ctx.body = invokeResponse
@@ -107,10 +106,10 @@ function acknowledge(ctx: Context): void {
 const RETRYABLE: readonly ErrorCode[] = ['SB_ERR_RATE_LIMITED', 'SB_ERR_SHUTTING_DOWN', 'SB_ERR_STORE_UNAVAILABLE']
 
 /** Nothing was stored: answer so that Teams delivers it again later (429/503), never a 2xx. */
-function redeliverable(ctx: Context, log: Logger, error: unknown) {
+function redeliverable(log: Logger, error: unknown) {
   const known = isSwitchboardError(error) && RETRYABLE.includes(error.code) ? error : undefined
   if (!known) log.error({ err: error }, 'could not accept a Teams activity; asking Teams to redeliver')
   const failure = known ?? sbError('SB_ERR_STORE_UNAVAILABLE', 'the activity could not be stored; deliver it again', [], error)
-  ctx.set('Retry-After', String(Math.max(1, Math.ceil((failure.retryAfterMs ?? 1000) / 1000))))
+  failure.retryAfterMs ??= 1000
   return failure
 }

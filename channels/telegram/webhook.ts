@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Middleware } from 'koa'
 import type { Update } from 'telegraf/types'
-import { isSwitchboardError, parseWebhookJson, readRawBody, sbError, type ChannelContext } from '../../core/index.js'
+import { parseWebhookJson, readRawBody, sbError, type ChannelContext } from '../../core/index.js'
 import { WireUpdate } from './inbound.js'
 import type { UpdateReceiver } from './receiver.js'
 import { secretAccepted } from './secret.js'
@@ -46,14 +46,9 @@ export function webhookHandler(deps: WebhookDeps): Middleware {
       const details = parsed.error.issues.slice(0, 5).map((issue) => ({ path: ['body', ...issue.path].join('.'), message: issue.message }))
       throw sbError('SB_ERR_BODY_INVALID', 'the body is not a Telegram update', details)
     }
-    try {
-      const outcome = await deps.receiver.receive(parsed.data as unknown as Update)
-      ctx.status = 200
-      ctx.body = { ok: true, outcome }
-    } catch (error) {
-      // Not stored: 429/503 make Telegram deliver it again later.
-      if (isSwitchboardError(error) && error.retryAfterMs !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))))
-      throw error
-    }
+    // Not stored, it throws: the 429/503 (with Retry-After) makes Telegram deliver it again later.
+    const outcome = await deps.receiver.receive(parsed.data as unknown as Update)
+    ctx.status = 200
+    ctx.body = { ok: true, outcome }
   }
 }

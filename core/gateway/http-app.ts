@@ -28,6 +28,8 @@ export function createHttpApp(options: { routes: RouteTable; metrics: Metrics; l
     } catch (error) {
       const known = isSwitchboardError(error) ? error : sbError('SB_ERR_INTERNAL')
       ctx.status = known.status
+      // Platforms retry a refused webhook; this says when, so they do not retry into the same refusal.
+      if (known.retryAfterMs !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(known.retryAfterMs / 1000))))
       ctx.body = { error: { code: known.code, message: known.message, ...(known.details.length ? { details: known.details } : {}) } }
       if (known.status >= 500) log.error({ err: error, requestId, path: ctx.path }, 'request failed')
     } finally {
