@@ -1,5 +1,5 @@
 import { parseWebhookJson } from '../../core/index.js'
-import { describeChannelContract, type ContractPlatform, type Credentials, type GatewayAddress, type PlatformMessage } from '../../test/contract/channel-contract.js'
+import { describeChannelContract, FakePlatform, type ContractPlatform, type Credentials, type GatewayAddress, type PlatformMessage } from '../../test/contract/channel-contract.js'
 import { startFakeBotFramework, type ChannelAccount, type FakeBotFramework, type TeamsActivity } from '../../test/fakes/bot-framework.js'
 import { teamsFixtures } from './fixtures/index.js'
 import { decodeActivity } from './inbound.js'
@@ -23,11 +23,10 @@ describeChannelContract({
  * bot; delivering is Teams posting a signed activity to the gateway; what a user received is what
  * the fake connector recorded in that chat.
  */
-class TeamsUsers implements ContractPlatform {
+class TeamsUsers extends FakePlatform<FakeBotFramework> implements ContractPlatform {
   readonly #sent = new Map<string, TeamsActivity>()
   #endpoint = ''
 
-  constructor(private readonly fake: FakeBotFramework) {}
 
   channelConfig(gateway: GatewayAddress) {
     this.#endpoint = `${gateway.url}/t/${gateway.tenant}/${gateway.instance}/messages`
@@ -79,17 +78,6 @@ class TeamsUsers implements ContractPlatform {
     await this.fake.waitFor(() => this.fake.requests.some((r) => r.fault === 'hang' && r.conversationId === conversationId), 30_000)
   }
 
-  release(): void {
-    this.fake.releaseHeld()
-  }
-
-  async openConnections(): Promise<number> {
-    return this.fake.openConnections()
-  }
-
-  close(): Promise<void> {
-    return this.fake.close()
-  }
 
   #account(user: string): ChannelAccount {
     return this.fake.activities.userNamed(user)

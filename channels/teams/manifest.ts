@@ -91,6 +91,7 @@ export const tokenEndpoint = (config: Pick<TeamsConfig, 'tokenUrl' | 'appTenantI
 export const manifest = {
   kind: 'channel',
   id: 'teams',
+  endpoint: () => '/messages',
   label: 'Microsoft Teams',
   version: '1.0.0',
   config: TeamsConfig,

@@ -1,4 +1,4 @@
-import { describeChannelContract, type ContractPlatform, type Credentials, type GatewayAddress, type PlatformMessage } from '../../test/contract/channel-contract.js'
+import { describeChannelContract, FakePlatform, type ContractPlatform, type Credentials, type GatewayAddress, type PlatformMessage } from '../../test/contract/channel-contract.js'
 import { startFakeTelegram, type FakeTelegram } from '../../test/fakes/telegram.js'
 import { fixtures } from './fixtures/index.js'
 import { normalise } from './inbound.js'
@@ -20,13 +20,12 @@ describeChannelContract({
  * Telegram as the kit sees it: users are private chats of the fake, messages are updates its
  * deliverer POSTs to the webhook the channel registered, replies are what its Bot API accepted.
  */
-class TelegramPlatform implements ContractPlatform {
+class TelegramPlatform extends FakePlatform<FakeTelegram> implements ContractPlatform {
   readonly #chats = new Map<string, number>()
   readonly #updates = new Map<string, Parameters<FakeTelegram['deliver']>[0]>()
   /** The webhook as last registered: deliveries still go there after the channel deleted it. */
   #webhook: { url: string; secret?: string } | undefined
 
-  constructor(private readonly fake: FakeTelegram) {}
 
   channelConfig(gateway: GatewayAddress) {
     return { botToken: this.fake.token, apiRoot: this.fake.apiRoot, publicUrl: gateway.url }
@@ -75,17 +74,6 @@ class TelegramPlatform implements ContractPlatform {
     await this.fake.waitFor(() => this.#sendsTo(user).some((call) => call.fault === 'hang'), 30_000)
   }
 
-  release(): void {
-    this.fake.releaseHeld()
-  }
-
-  async openConnections(): Promise<number> {
-    return this.fake.openConnections()
-  }
-
-  close(): Promise<void> {
-    return this.fake.close()
-  }
 
   #chat(user: string): number {
     let chat = this.#chats.get(user)

@@ -60,6 +60,7 @@ export type TelegramConfig = z.infer<typeof TelegramConfig>
 export const manifest = {
   kind: 'channel',
   id: 'telegram',
+  endpoint: (config) => (config.mode === 'webhook' ? '/webhook' : undefined),
   label: 'Telegram',
   version: '1.0.0',
   config: TelegramConfig,

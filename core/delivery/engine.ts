@@ -45,6 +45,7 @@ function rateLimited(message: string, retryAfterMs: number) {
 /** Turns, sends, seqs and waits are all per conversation. */
 const conversationKey = (tenant: string, conversationId: string): string => `${tenant}:${conversationId}`
 const LATE_TURN_GRACE_MS = 5_000
+const NOTICEABLE_RETRIES = 3
 const MAX_CACHED_STATES = 200_000
 /** Plugin memory is usually tiny, but a count bound alone would allow 200k × 64 KiB. */
 const MAX_CACHED_MEMORY_CHARS = 32 * 1024 * 1024
@@ -430,6 +431,8 @@ export class DeliveryEngine {
         continue
       }
       if (outcome.status === 'retry') {
+        // One 429 is routine; a reply that keeps failing (a DNS or egress problem, a revoked token) is not.
+        if (item.attempts + 1 >= NOTICEABLE_RETRIES) this.log.warn({ tenant: item.tenant, outbox: item.id, attempt: item.attempts + 1, error: outcome.error }, 'reply still not delivered; retrying')
         await this.store.markAttempt(item, { status: 'pending', error: outcome.error, retryAt: new Date(this.clock.now() + outcome.afterMs) })
         this.#retryLater(item.tenant, item.conversationId, outcome.afterMs)
         return

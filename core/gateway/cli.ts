@@ -99,7 +99,13 @@ async function start(args: readonly string[], registry: PluginRegistry, io: CliI
   if (values.port) env.PORT = values.port
   const gateway: RunningGateway = await startGateway({ configDir: values.config ?? env.SWITCHBOARD_CONFIG_DIR ?? 'config', registry, env })
   io.out(`Switchboard is running at ${gateway.url}`)
-  for (const id of gateway.config.tenants.map((t) => t.id)) io.out(`  web chat for tenant ${id}: ${gateway.url}/t/${id}/chat`)
+  for (const tenant of gateway.config.tenants)
+    for (const channel of tenant.channels.filter((c) => c.enabled)) {
+      const { manifest } = channel.plugin
+      if (manifest.reservedPaths?.includes('chat')) io.out(`  web chat for tenant ${tenant.id}: ${gateway.url}/t/${tenant.id}/chat`)
+      const endpoint = manifest.endpoint?.(channel.config)
+      if (endpoint) io.out(`  ${manifest.id} endpoint of tenant ${tenant.id}: ${gateway.url}/t/${tenant.id}/${channel.id}${endpoint}`)
+    }
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {

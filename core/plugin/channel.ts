@@ -38,6 +38,8 @@ export interface ChannelManifest<S extends z.ZodType = z.ZodType> {
    * `/t/<tenant>/ws` and `/t/<tenant>/chat`). At most one instance per tenant may claim them.
    */
   reservedPaths?: readonly string[]
+  /** The route the platform calls, relative to the instance (`/webhook`), if this config has one: shown to operators on start. */
+  endpoint?: (config: z.output<S>) => string | undefined
   requires?: readonly InjectionToken<unknown>[]
 }
 

@@ -265,3 +265,27 @@ function activeHandles(): Record<string, number> {
 
 const sameHandles = (a: Record<string, number>, b: Record<string, number>) =>
   Object.keys({ ...a, ...b }).every((kind) => (b[kind] ?? 0) <= (a[kind] ?? 0))
+
+/** What every platform fake offers for the kit's crash and leak cases. */
+export interface ContractFake {
+  releaseHeld(): void
+  openConnections(): number
+  close(): Promise<void>
+}
+
+/** The part of a ContractPlatform that only hands over to the fake. */
+export abstract class FakePlatform<F extends ContractFake> {
+  constructor(protected readonly fake: F) {}
+
+  release(): void {
+    this.fake.releaseHeld()
+  }
+
+  async openConnections(): Promise<number> {
+    return this.fake.openConnections()
+  }
+
+  close(): Promise<void> {
+    return this.fake.close()
+  }
+}
