@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CONNECTOR_SCOPE, startFakeBotFramework, type FakeBotFramework, type FakeBotFrameworkOptions } from './bot-framework.js'
+import { processWithCloudAdapter } from './cloud-adapter-http.js'
 
 type CredentialsFactory = NonNullable<ConstructorParameters<typeof ConfigurationBotFrameworkAuthentication>[1]>
 type Logic = (context: TurnContext) => Promise<void>
@@ -50,38 +51,7 @@ interface Bot {
 async function startBot(fake: FakeBotFramework, logic: Logic = echo): Promise<Bot> {
   const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(fake.botbuilderSettings(), fakeAadCredentials(fake)))
   const server: Server = createServer((req, res) => {
-    void (async () => {
-      let body: Record<string, unknown> | undefined
-      try {
-        body = JSON.parse(await readAll(req)) as Record<string, unknown>
-      } catch {
-        body = undefined
-      }
-      let status = 200
-      let payload: unknown
-      const response = {
-        socket: req.socket,
-        status(code: number) {
-          status = code
-          return response
-        },
-        header(name: string, value: unknown) {
-          res.setHeader(name, String(value))
-          return response
-        },
-        send(sent?: unknown) {
-          if (sent !== undefined) payload = sent
-          return response
-        },
-        end() {
-          return response
-        },
-      }
-      await adapter.process({ body, headers: req.headers, method: req.method }, response, logic)
-      res.statusCode = status
-      if (payload !== undefined && typeof payload !== 'string') res.setHeader('content-type', 'application/json')
-      res.end(payload === undefined ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload))
-    })()
+    void processWithCloudAdapter(adapter, req, res, logic)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {

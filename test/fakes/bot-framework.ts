@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { FakeConnections, trackedSleep } from './fake-connections.js'
 import {
   AadTokens,
   aadError,
@@ -303,8 +304,6 @@ export async function startFakeBotFramework(options: FakeBotFrameworkOptions = {
   const conversations = new Map<string, { type: ConversationType; tenantId: string }>()
   const changes = new EventEmitter()
   changes.setMaxListeners(0)
-  const sockets = new Set<Socket>()
-  const held = new Set<ServerResponse>()
   const timers = new Set<NodeJS.Timeout>()
   const inFlight = new Set<AbortController>()
   let closed = false
@@ -316,10 +315,7 @@ export async function startFakeBotFramework(options: FakeBotFrameworkOptions = {
       else res.destroy()
     })
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
+  const connections = new FakeConnections(server)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
@@ -345,14 +341,7 @@ export async function startFakeBotFramework(options: FakeBotFrameworkOptions = {
     typeOf: (id) => conversations.get(id)?.type,
   })
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer)
-        resolve()
-      }, ms)
-      timers.add(timer)
-    })
+  const sleep = (ms: number) => trackedSleep(ms, timers)
 
   function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (res.destroyed) return
@@ -507,8 +496,7 @@ export async function startFakeBotFramework(options: FakeBotFrameworkOptions = {
       changed()
     }
     if (fault && 'kind' in fault && fault.kind === 'hang') {
-      held.add(res)
-      res.on('close', () => held.delete(res))
+      connections.hold(res)
       return
     }
     if (fault && 'kind' in fault && fault.kind === 'slow') {
@@ -718,13 +706,8 @@ export async function startFakeBotFramework(options: FakeBotFrameworkOptions = {
       return { ...all.at(-1)!, attempts: all }
     },
     activities,
-    releaseHeld() {
-      const count = held.size
-      for (const res of held) res.socket?.destroy()
-      held.clear()
-      return count
-    },
-    openConnections: () => sockets.size,
+    releaseHeld: () => connections.releaseHeld(),
+    openConnections: () => connections.open,
     reset() {
       requests.length = 0
       messages.length = 0
@@ -742,9 +725,7 @@ export async function startFakeBotFramework(options: FakeBotFrameworkOptions = {
       for (const controller of inFlight) controller.abort()
       for (const timer of timers) clearTimeout(timer)
       timers.clear()
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
-      for (const socket of sockets) socket.destroy()
-      await stopped
+      await connections.close()
     },
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { trackedSleep } from './fake-connections.js'
 import { embed, lastUserText, nativeDimensions, promptTokens, countTokens, toBase64, tokenize, type FakeChatMessage } from './openai-model.js'
 
 export type FakeRoute = 'chat' | 'embeddings' | 'models' | 'other'
@@ -90,14 +91,7 @@ const invalid = (message: string, param: string | null = null, code: string | nu
   { message, type: 'invalid_request_error', param, code },
 ]
 
-const sleep = (ms: number, timers: Set<NodeJS.Timeout>) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer)
-      resolve()
-    }, ms)
-    timers.add(timer)
-  })
+const sleep = trackedSleep
 
 /** Shows the shape of a wrong key the way OpenAI does, without repeating it. */
 const maskKey = (key: string) => (key.length <= 8 ? '*'.repeat(key.length) : `${key.slice(0, 3)}${'*'.repeat(key.length - 7)}${key.slice(-4)}`)

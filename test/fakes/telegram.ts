@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { FakeConnections } from './fake-connections.js'
 import type { Update } from 'telegraf/types'
 import { BodyError, parseParams, readBody, type FakeUpload, type Params } from './telegram-body.js'
 import { badRequest, checkEntities, checkReplyMarkup, parseText, TelegramApiError, trimFormatted, type Formatted, type TgEntity } from './telegram-format.js'
@@ -743,18 +744,10 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
 
   // ---- HTTP ----
 
-  const sockets = new Set<Socket>()
-  const held = new Set<ServerResponse>()
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => respond(res, outcomeOf(500, `Internal Server Error: fake Telegram failed: ${String(error)}`)))
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => {
-      sockets.delete(socket)
-      changed()
-    })
-  })
+  const connections = new FakeConnections(server, () => changed())
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://fake')
@@ -785,8 +778,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       const fault = takeFault(method, params)
       if (fault) call.fault = 'status' in fault ? 'status' : 'hang' in fault ? 'hang' : 'drop' in fault ? 'drop' : 'slow'
       if (fault && 'hang' in fault) {
-        held.add(res)
-        res.on('close', () => held.delete(res))
+        connections.hold(res)
         return changed()
       }
       if (fault && 'status' in fault) {
@@ -1008,13 +1000,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       }
       return value as T
     },
-    releaseHeld() {
-      const count = held.size
-      for (const res of held) res.socket?.destroy()
-      held.clear()
-      return count
-    },
-    openConnections: () => sockets.size,
+    releaseHeld: () => connections.releaseHeld(),
+    openConnections: () => connections.open,
     reset() {
       for (const list of [calls, sent, chatActions, answeredCallbacks, deliveries, faults, queue]) list.length = 0
       for (const collection of [buckets, chats, messages, openCallbacks, files, unknownChats, blockedChats, migratedChats]) collection.clear()
@@ -1028,10 +1015,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       closed = true
       for (const stop of [...stoppers]) stop()
       for (const req of outgoing) req.destroy()
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
-      for (const socket of sockets) socket.destroy()
-      held.clear()
-      await stopped
+      await connections.close()
     },
   }
 }
