@@ -154,11 +154,20 @@ export class DeliveryEngine {
   }
 
   /**
-   * Replays what a crash or restart interrupted for one tenant: pending turns, then pending
-   * replies. Called when the tenant starts, so a tenant added later, or served by another process,
+   * Replays what a crash or restart interrupted for one tenant: pending replies, then pending
+   * turns. Called when the tenant starts, so a tenant added later, or served by another process,
    * recovers its own work and nobody else's.
    */
   async recover(tenant: string): Promise<{ turns: number; replies: number }> {
+    // Replies first: they belong to earlier turns, so they go out before anything a rerun turn
+    // says, and are counted before a rerun turn can add fresh ones to the outbox.
+    let replies = 0
+    for (const backlog of await this.store.outboxBacklog(tenant)) {
+      replies += backlog.pending
+      const wait = backlog.dueAt.getTime() - this.clock.now()
+      if (wait > 0) this.#retryLater(backlog.tenant, backlog.conversationId, wait)
+      else this.#flushConversation(backlog.tenant, backlog.conversationId)
+    }
     let turns = 0
     for (let after: string | undefined, page; (page = await this.store.pendingTurns(tenant, after)).length > 0; after = page.at(-1)!.turnId) {
       for (const record of page) {
@@ -172,13 +181,6 @@ export class DeliveryEngine {
         this.#schedule(record)
         turns++
       }
-    }
-    let replies = 0
-    for (const backlog of await this.store.outboxBacklog(tenant)) {
-      replies += backlog.pending
-      const wait = backlog.dueAt.getTime() - this.clock.now()
-      if (wait > 0) this.#retryLater(backlog.tenant, backlog.conversationId, wait)
-      else this.#flushConversation(backlog.tenant, backlog.conversationId)
     }
     return { turns, replies }
   }
