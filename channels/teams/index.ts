@@ -1,4 +1,4 @@
-import { ConversationLinks, defineChannel } from '../../core/index.js'
+import { ConversationLinks, defineChannel, TypingIndicators } from '../../core/index.js'
 import { AccessTokens } from './access-token.js'
 import { CONNECTOR_SCOPE, ConnectorClient, TeamsAuth } from './client.js'
 import { KeepAliveHttp } from './http.js'
@@ -7,7 +7,6 @@ import { governorRules, TeamsSender } from './outbound.js'
 import { ServiceUrlAllowlist } from './service-urls.js'
 import { SigningKeys } from './signing-keys.js'
 import { SlidingWindows } from './sliding-windows.js'
-import { TypingIndicators } from './typing.js'
 import { teamsWebhook } from './webhook.js'
 
 export default defineChannel({

@@ -1,18 +1,10 @@
-import type { SendOutcome } from '../../core/index.js'
+import { backoffMs, type BackoffPolicy, type SendOutcome } from '../../core/index.js'
 import { TokenUnavailable } from './access-token.js'
 import type { ConnectorAnswer } from './client.js'
 import { HttpFailure } from './http.js'
 
-export interface RetryPolicy {
+export interface RetryPolicy extends BackoffPolicy {
   attempts: number
-  minDelayMs: number
-  maxDelayMs: number
-}
-
-/** Exponential backoff with ±20 % jitter, so replicas retrying together spread out. */
-export function backoffMs(failures: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const base = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** Math.max(0, failures - 1))
-  return Math.max(1, Math.round(base * (0.8 + 0.4 * random())))
 }
 
 /** What to do after one POST: go on with the next activity, or end the send with this outcome. */

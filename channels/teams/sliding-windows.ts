@@ -34,9 +34,10 @@ export class SlidingWindows {
     if (!times) return 0
     const now = this.now()
     let wait = 0
+    // Times are in send order, so a window is full exactly when the `points`-th latest send is in it.
     for (const { points, windowMs } of this.#rules) {
-      const inWindow = times.filter((t) => t > now - windowMs)
-      if (inWindow.length >= points) wait = Math.max(wait, inWindow[inWindow.length - points]! + windowMs - now + 1)
+      const oldestCounted = times[times.length - points]
+      if (oldestCounted !== undefined && oldestCounted > now - windowMs) wait = Math.max(wait, oldestCounted + windowMs - now + 1)
     }
     return wait
   }
@@ -54,12 +55,13 @@ export class SlidingWindows {
     const times = this.#log.get(key)
     if (!times) return undefined
     const cutoff = this.now() - this.#keepMs
-    const kept = times.filter((t) => t > cutoff)
-    if (kept.length === 0) {
+    let expired = 0
+    while (expired < times.length && times[expired]! <= cutoff) expired++
+    if (expired === times.length) {
       this.#log.delete(key)
       return undefined
     }
-    if (kept.length !== times.length) this.#log.set(key, kept)
-    return kept
+    if (expired > 0) times.splice(0, expired)
+    return times
   }
 }

@@ -1,4 +1,4 @@
-import { ConversationLinks, defineChannel } from '../../core/index.js'
+import { ConversationLinks, defineChannel, TypingIndicators } from '../../core/index.js'
 import { TelegramClient } from './client.js'
 import { manifest } from './manifest.js'
 import { Sender } from './outbound.js'
@@ -6,7 +6,7 @@ import { startPolling } from './polling.js'
 import { UpdateReceiver } from './receiver.js'
 import { botKey, holdWebhook } from './registration.js'
 import { deriveWebhookSecret } from './secret.js'
-import { TypingIndicators } from './typing.js'
+
 import { webhookHandler } from './webhook.js'
 
 /** How long after a failed webhook delivery the channel reports itself unhealthy. */
@@ -25,7 +25,7 @@ export default defineChannel({
     const sender = new Sender({ client, links, governor, maxLength: manifest.capabilities.maxTextLength, throttled, log })
     const receiver = new UpdateReceiver({ owner: { tenant, instance }, client, links, delivery: ctx.delivery, transcript: ctx.transcript, log })
 
-    const typing = new TypingIndicators((conversationId) => sender.showTyping(conversationId), { intervalMs: config.typingIntervalMs, maxMs: config.typingMaxMs })
+    const typing = new TypingIndicators((conversationId) => sender.showTyping(conversationId), { intervalMs: config.typingIntervalMs, maxMs: config.typingMaxMs, spacing: 'while-on' })
     scope.onDispose(() => typing.stop(), 'typing indicators')
 
     const secret = config.webhookSecret ?? deriveWebhookSecret(config.botToken, tenant, instance)

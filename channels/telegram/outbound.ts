@@ -1,10 +1,12 @@
 import type { Logger } from 'pino'
 import type { InlineKeyboardButton } from 'telegraf/types'
-import { partToText, splitText, type Action, type ConversationLink, type ConversationLinks, type OutboundDelivery, type Part, type PartOf, type RateGovernor, type SendOutcome } from '../../core/index.js'
-import { backoff } from './backoff.js'
+import { backoffMs, partToText, splitText, type Action, type ConversationLink, type ConversationLinks, type OutboundDelivery, type Part, type PartOf, type RateGovernor, type SendOutcome } from '../../core/index.js'
 import { callbackData } from './callback-data.js'
 import { ApiError, type ApiFailure, type TelegramClient } from './client.js'
 import { fileIdOf } from './inbound.js'
+
+/** Sends that never reached Telegram are retried from 1 s, doubling up to a minute. */
+const RETRY = { minDelayMs: 1000, maxDelayMs: 60_000 }
 
 /** One Bot API send a reply message becomes, before the chat is known. */
 export type PlannedSend =
@@ -122,7 +124,7 @@ export class Sender {
       link = await this.deps.links.target(delivery.conversationId)
     } catch (error) {
       // Nothing was sent: the store is down, so wait and try again.
-      return { status: 'retry', afterMs: backoff(delivery.attempt), error: `conversation lookup failed: ${(error as Error).message}` }
+      return { status: 'retry', afterMs: backoffMs(delivery.attempt, RETRY), error: `conversation lookup failed: ${(error as Error).message}` }
     }
     if (!link) return { status: 'failed', error: 'no Telegram chat is linked to this conversation' }
     let chat = chatOf(link)
@@ -215,10 +217,10 @@ export function outcomeOf(failure: ApiFailure, attempt: number): SendOutcome {
   switch (failure.kind) {
     case 'refused':
       if (failure.code === 429 || failure.retryAfterMs !== undefined)
-        return { status: 'retry', afterMs: failure.retryAfterMs ?? backoff(attempt), error: `${failure.code} ${failure.description}` }
+        return { status: 'retry', afterMs: failure.retryAfterMs ?? backoffMs(attempt, RETRY), error: `${failure.code} ${failure.description}` }
       return { status: 'failed', error: `${failure.code} ${failure.description}` }
     case 'unreached':
-      return { status: 'retry', afterMs: backoff(attempt), error: failure.reason }
+      return { status: 'retry', afterMs: backoffMs(attempt, RETRY), error: failure.reason }
     case 'ambiguous':
       return { status: 'unknown', error: failure.reason }
   }

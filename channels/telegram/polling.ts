@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Opts, Update } from 'telegraf/types'
-import { isSwitchboardError, storableJson, type Undo } from '../../core/index.js'
-import { backoff, sleep } from './backoff.js'
+import { backoffMs, isSwitchboardError, storableJson, type Undo } from '../../core/index.js'
+import { sleep } from './sleep.js'
 import { ApiError, type TelegramClient } from './client.js'
 import { WireUpdate } from './inbound.js'
 import type { UpdateReceiver } from './receiver.js'
@@ -57,7 +57,7 @@ export class Poller {
         if (signal.aborted) return
         failures++
         const failure = error instanceof ApiError ? error.failure : undefined
-        const wait = failure?.kind === 'refused' && failure.retryAfterMs !== undefined ? failure.retryAfterMs : backoff(failures, 30_000)
+        const wait = failure?.kind === 'refused' && failure.retryAfterMs !== undefined ? failure.retryAfterMs : backoffMs(failures, { minDelayMs: 1000, maxDelayMs: 30_000 })
         log.warn({ err: error, retryInMs: wait }, 'getUpdates failed; polling again after a pause')
         await sleep(wait, signal)
       }
@@ -78,7 +78,7 @@ export class Poller {
         await this.deps.receiver.receive(parsed.data as unknown as Update)
         return true
       } catch (error) {
-        const wait = isSwitchboardError(error) && error.retryAfterMs !== undefined ? error.retryAfterMs : backoff(attempt, 30_000)
+        const wait = isSwitchboardError(error) && error.retryAfterMs !== undefined ? error.retryAfterMs : backoffMs(attempt, { minDelayMs: 1000, maxDelayMs: 30_000 })
         log.warn({ err: error, update: raw.update_id, retryInMs: wait }, 'update not accepted; trying it again before any later one')
         await sleep(wait, signal)
       }

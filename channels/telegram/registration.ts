@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Opts } from 'telegraf/types'
-import type { Undo } from '../../core/index.js'
-import { backoff, sleep } from './backoff.js'
+import { backoffMs, type Undo } from '../../core/index.js'
+import { sleep } from './sleep.js'
 import { ApiError, type TelegramClient } from './client.js'
 
 /** A channel instance that takes a bot's updates (by webhook or by polling). */
@@ -72,7 +72,7 @@ export function holdWebhook(deps: WebhookDeps): Undo {
       } catch (error) {
         if (signal.aborted) return
         const failure = error instanceof ApiError ? error.failure : undefined
-        const wait = failure?.kind === 'refused' && failure.retryAfterMs !== undefined ? failure.retryAfterMs : backoff(attempt, 300_000)
+        const wait = failure?.kind === 'refused' && failure.retryAfterMs !== undefined ? failure.retryAfterMs : backoffMs(attempt, { minDelayMs: 1000, maxDelayMs: 300_000 })
         log.warn({ err: error, retryInMs: wait }, 'setWebhook failed; trying again in the background')
         await sleep(wait, signal)
       }

@@ -1,8 +1,14 @@
 export interface TypingOptions {
-  /** Teams shows "typing…" for 3 s; one indicator per conversation per this long, at most. */
+  /** How long the platform shows one indicator (Teams 3 s, Telegram 5 s): one per this long, at most. */
   intervalMs: number
   /** An indicator whose "off" never came stops after this long. */
   maxMs: number
+  /**
+   * `always` (default): two indicators are never closer than `intervalMs`, even across turns
+   * (Teams asks for that). `while-on`: a new turn shows one at once, for platforms whose own
+   * message already cleared the last one (Telegram).
+   */
+  spacing?: 'always' | 'while-on'
   now?: () => number
 }
 
@@ -15,9 +21,11 @@ interface Running {
 const MAX_REMEMBERED = 10_000
 
 /**
- * Typing indicators while turns run: one at once, then one every `intervalMs` until switched off.
- * However often a conversation's turns switch it on and off, it never gets two indicators less
- * than `intervalMs` apart (activity spec A6001: at most one every three seconds).
+ * Typing indicators while turns run, for channels whose indicator fades (Telegram, Teams): one at
+ * once, then one every `intervalMs` until switched off, given up after `maxMs` so an "off" that
+ * never came cannot keep a conversation typing; every timer goes on stop. With `spacing: always`
+ * it never sends two less than `intervalMs` apart, however often turns switch it on and off
+ * (Bot Framework activity spec A6001).
  */
 export class TypingIndicators {
   readonly #running = new Map<string, Running>()
@@ -67,6 +75,7 @@ export class TypingIndicators {
     if (!running) return
     clearTimeout(running.timer)
     this.#running.delete(conversationId)
+    if (this.options.spacing === 'while-on') this.#lastSent.delete(conversationId)
   }
 
   #remember(conversationId: string, at: number): void {
