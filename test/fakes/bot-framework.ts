@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { FakeConnections, trackedSleep } from './fake-connections.js'
+import { FakeConnections, readBody, trackedSleep } from './fake-connections.js'
 import {
   AadTokens,
   aadError,
@@ -788,11 +788,3 @@ function validateCreate(body: any): string | undefined {
   return undefined
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
-}

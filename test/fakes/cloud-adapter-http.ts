@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CloudAdapter, TurnContext } from 'botbuilder'
+import { readBody } from './fake-connections.js'
 
 /**
  * Serves one request with botbuilder's CloudAdapter on plain node:http. `process` expects an
@@ -7,11 +8,9 @@ import type { CloudAdapter, TurnContext } from 'botbuilder'
  * (notes/deps.md §5). Used by the fake's self-test and by the bench's SDK echo bot.
  */
 export async function processWithCloudAdapter(adapter: CloudAdapter, req: IncomingMessage, res: ServerResponse, logic: (context: TurnContext) => Promise<void>): Promise<void> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
   let body: Record<string, unknown> | undefined
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
+    body = JSON.parse(await readBody(req)) as Record<string, unknown>
   } catch {
     body = undefined
   }

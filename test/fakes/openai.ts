@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { trackedSleep } from './fake-connections.js'
+import { readBody, trackedSleep } from './fake-connections.js'
 import { embed, lastUserText, nativeDimensions, promptTokens, countTokens, toBase64, tokenize, type FakeChatMessage } from './openai-model.js'
 
 export type FakeRoute = 'chat' | 'embeddings' | 'models' | 'other'
@@ -372,11 +372,3 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 const fail = (res: ServerResponse, status: number, error: ApiError, headers: Record<string, string> = {}) => send(res, status, errorBody(error), headers)
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
-}
