@@ -1,3 +1,4 @@
+import { ConfigurationBotFrameworkAuthentication } from 'botbuilder'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startFakeBotFramework, type ChannelTokenOptions, type FakeBotFramework } from '../../test/fakes/bot-framework.js'
 import { TeamsAuth } from './client.js'
@@ -33,6 +34,16 @@ describe('who may post activities: the JWT check', () => {
 
   it('accepts a token the channel signed for this bot and this serviceUrl', async () => {
     expect(await withToken()).toEqual({ ok: true })
+  })
+
+  it('validates a token in full once, and again for any other serviceUrl', async () => {
+    const validations = vi.spyOn(ConfigurationBotFrameworkAuthentication.prototype, 'authenticateRequest')
+    const token = `Bearer ${await fake.channelToken({ expiresIn: 1234 })}`
+    for (let i = 0; i < 3; i++) expect(await auth.verify(activity(), token)).toEqual({ ok: true })
+    expect(validations).toHaveBeenCalledTimes(1)
+    expect(await auth.verify(activity({ serviceUrl: 'https://smba.trafficmanager.net/evil/' }), token)).toMatchObject({ ok: false, status: 401 })
+    expect(validations).toHaveBeenCalledTimes(2)
+    validations.mockRestore()
   })
 
   it('accepts a token that expired less than five minutes ago (clock skew)', async () => {

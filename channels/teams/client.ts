@@ -23,6 +23,9 @@ export const CHANNEL_ISSUER = 'https://api.botframework.com'
 export const CONNECTOR_SCOPE = 'https://api.botframework.com/.default'
 const TEAMS_CHANNEL = 'msteams'
 
+/** Tokens remembered as validated; Teams uses one per region and app at a time, so this is plenty. */
+const MAX_VALIDATED_TOKENS = 1000
+
 export type AuthVerdict = { ok: true } | { ok: false; status: 401 | 403 | 503; reason: string }
 
 /**
@@ -59,6 +62,7 @@ export interface TeamsAuthOptions {
 export class TeamsAuth {
   #botbuilder: { version: string; auth: ConfigurationBotFrameworkAuthentication } | undefined
   readonly #credentials: CredentialsFactory
+  readonly #validated = new Map<string, { keys: string | undefined; expiresAt: number; serviceUrl: string }>()
   readonly #metadataUrl: string
 
   constructor(
@@ -97,6 +101,10 @@ export class TeamsAuth {
     if (!key) return deny(401, `signing key ${token.header.kid} is not published by the channel`)
     if (!key.endorsements.includes(TEAMS_CHANNEL)) return deny(403, `signing key ${key.kid} is not endorsed for ${TEAMS_CHANNEL}`)
 
+    // Teams sends the same token for about an hour: one full validation per token, not per message.
+    const seen = this.#validated.get(bearer[1]!)
+    if (seen && seen.keys === this.keys.version && seen.expiresAt > Date.now() && seen.serviceUrl === activity.serviceUrl) return { ok: true }
+
     let auth: ConfigurationBotFrameworkAuthentication
     try {
       auth = await this.#auth()
@@ -105,10 +113,23 @@ export class TeamsAuth {
     }
     try {
       await withTimeout(auth.authenticateRequest(activity as unknown as Activity, authorization!), this.options.timeoutMs)
+      this.#remember(bearer[1]!, token.payload, activity.serviceUrl)
       return { ok: true }
     } catch (error) {
       return classify(error)
     }
+  }
+
+  /**
+   * A token botbuilder accepted (signature, audience, lifetime, serviceurl claim) stays accepted
+   * until its `exp`, for the same serviceUrl and while the key set is unchanged; everything cheap
+   * (channel, issuer, a published and endorsed key) is still checked on every request.
+   */
+  #remember(token: string, claims: Record<string, unknown>, serviceUrl: string): void {
+    if (typeof claims.exp !== 'number') return
+    this.#validated.delete(token)
+    this.#validated.set(token, { keys: this.keys.version, expiresAt: claims.exp * 1000, serviceUrl })
+    if (this.#validated.size > MAX_VALIDATED_TOKENS) this.#validated.delete(this.#validated.keys().next().value!)
   }
 
   async #auth(): Promise<ConfigurationBotFrameworkAuthentication> {
