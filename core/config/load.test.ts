@@ -47,7 +47,7 @@ plugins:
       'tenants/acme.yaml: channels[0].config.allowedOrigins[1]: Invalid URL',
       'tenants/acme.yaml: channels[0].config.maxFrameBytes: Too small: expected number to be >=1024',
       'tenants/acme.yaml: channels[0].config.colour: unknown key',
-      'tenants/acme.yaml: channels[1].type: unknown channel type "slack" (known: teams, telegram, websocket)',
+      'tenants/acme.yaml: channels[1].type: unknown channel type "slack" (known: teams, telegram, voice, websocket, wechat)',
       'tenants/acme.yaml: plugins[0].config.rules[0].pattern: not a valid regular expression',
       'tenants/acme.yaml: plugins[0].config.minScore: Too big: expected number to be <=1',
       'tenants/acme.yaml: channels[0].id: "ws" is reserved for web chat routes; choose another id',

@@ -247,11 +247,12 @@ export class DeliveryEngine {
     let seq = before.seq
     const memory = this.#changedMemory(record, before.memory, answer.memory)
     const now = new Date(this.clock.now())
-    const messages: OutboundMessage[] = renderReplies(answer.replies, channel.capabilities).map((parts) => ({
+    const messages: OutboundMessage[] = renderReplies(answer.replies, channel.capabilities).map(({ parts, hints }) => ({
       id: newId('m_'),
       seq: ++seq,
       parts,
       text: plainText(parts),
+      ...(hints ? { hints } : {}),
       createdAt: now,
     }))
     const committed = await this.store.commitTurn({
@@ -472,6 +473,7 @@ const toDelivery = (item: OutboxItem): OutboundDelivery => ({
   conversationId: item.conversationId,
   parts: item.parts,
   text: item.text,
+  ...(item.hints && Object.keys(item.hints).length > 0 ? { hints: item.hints } : {}),
   createdAt: item.createdAt,
   attempt: item.attempts + 1,
 })
@@ -486,6 +488,7 @@ const toItem = (record: InboundRecord, m: OutboundMessage): OutboxItem => ({
   turnId: record.turnId,
   parts: m.parts,
   text: m.text,
+  ...(m.hints ? { hints: m.hints } : {}),
   createdAt: m.createdAt,
 })
 

@@ -57,6 +57,13 @@ export class Metrics {
     registers: [this.registry],
   })
 
+  readonly channelUndeliverable = new Counter({
+    name: 'switchboard_channel_undeliverable_total',
+    help: 'Replies the platform refused for good (a closed messaging window, a spent quota, a user who left), by the platform reason',
+    labelNames: ['tenant', 'channel', 'reason'] as const,
+    registers: [this.registry],
+  })
+
   readonly inboxDuplicates = new Counter({
     name: 'switchboard_inbox_duplicates_total',
     help: 'Inbound messages dropped because the inbox had already accepted them',

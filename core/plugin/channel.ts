@@ -43,6 +43,16 @@ export interface ChannelManifest<S extends z.ZodType = z.ZodType> {
   requires?: readonly InjectionToken<unknown>[]
 }
 
+/**
+ * What a reply says beyond its parts, for channels that act on it (voice speaks `speak` instead of
+ * the text and transfers on `handoff`). Stored with the message, so a replay carries it too.
+ */
+export interface ReplyHints {
+  speak?: string
+  handoff?: boolean
+  inputHint?: 'accepting' | 'expecting' | 'ignoring'
+}
+
 /** One reply message as the outbox hands it to a channel. */
 export interface OutboundDelivery {
   id: string
@@ -52,6 +62,7 @@ export interface OutboundDelivery {
   /** Already rendered for the channel's capabilities and split to its length limit. */
   parts: Part[]
   text: string
+  hints?: ReplyHints
   createdAt: Date
   attempt: number
 }

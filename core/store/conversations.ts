@@ -55,6 +55,18 @@ export class ConversationRepository {
     return rows[0]!
   }
 
+  /**
+   * Marks a conversation ended by its platform (a phone call hung up). True only for the call that
+   * ended it, so a redelivered hang-up is a no-op.
+   */
+  async close(tenant: string, id: string): Promise<boolean> {
+    const rows = await this.db.tenant(tenant).query<{ id: string }>(
+      `UPDATE conversations SET status = 'closed', last_activity_at = now() WHERE tenant_id = $1 AND id = $2 AND status <> 'closed' RETURNING id`,
+      [tenant, id],
+    )
+    return rows.length > 0
+  }
+
   async get(tenant: string, id: string): Promise<ConversationRecord | undefined> {
     const rows = await this.db.tenant(tenant).query<ConversationRecord>(`SELECT ${columns} FROM conversations WHERE tenant_id = $1 AND id = $2`, [tenant, id])
     return rows[0]

@@ -1,6 +1,7 @@
 import { inject, injectable } from 'tsyringe'
 import { Tokens } from '../di/tokens.js'
 import type { InboundActivity, Part } from '../message/index.js'
+import type { ReplyHints } from '../plugin/channel.js'
 import type { BatchQueue } from './batch-queue.js'
 import type { Database, Sql } from './database.js'
 import { tenantBatchQueue } from './tenant-batch-queue.js'
@@ -28,6 +29,7 @@ export interface OutboundMessage {
   seq: number
   parts: Part[]
   text: string
+  hints?: ReplyHints
   createdAt: Date
 }
 
@@ -61,6 +63,7 @@ export interface OutboxItem {
   turnId: string
   parts: Part[]
   text: string
+  hints?: ReplyHints
   createdAt: Date
 }
 
@@ -140,7 +143,7 @@ export class DeliveryStore {
   pendingOutbox(filter: { tenant: string; instance?: string; conversationId?: string; dueBefore?: Date }, limit = 1000): Promise<OutboxItem[]> {
     return this.db.tenant(filter.tenant).query<OutboxItem>(
       `SELECT o.id, o.tenant_id AS tenant, o.conversation_id AS "conversationId", o.instance, o.seq, o.attempts,
-              m.turn_id AS "turnId", m.parts, m.text, m.created_at AS "createdAt"
+              m.turn_id AS "turnId", m.parts, m.text, m.annotations AS hints, m.created_at AS "createdAt"
        FROM outbox o JOIN messages m ON m.id = o.id
        WHERE o.status = 'pending'
          AND ($1::text IS NULL OR o.tenant_id = $1) AND ($2::text IS NULL OR o.instance = $2)
@@ -242,6 +245,8 @@ export class DeliveryStore {
         sender_id: botId,
         text: r.text,
         parts: r.parts,
+        // An outbound message's annotations are its reply hints.
+        annotations: r.hints ?? {},
         created_at: r.createdAt.toISOString(),
         queue: outbox,
       })),
@@ -267,7 +272,7 @@ export class DeliveryStore {
     const claimed = await tx.query<{ turn_id: string }>(
       `WITH r AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant_id text, conversation_id text, instance text,
-           turn_id text, seq int, sender_id text, text text, parts jsonb, created_at timestamptz, queue boolean)),
+           turn_id text, seq int, sender_id text, text text, parts jsonb, annotations jsonb, created_at timestamptz, queue boolean)),
        t AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(tenant_id text, instance text, platform_msg_id text,
            conversation_id text, turn_id text, message_id text, sender_id text, sender_role text, kind text, text text,
@@ -281,7 +286,7 @@ export class DeliveryStore {
          SELECT message_id, tenant_id, conversation_id, 'in', turn_id, NULL, platform_msg_id, sender_id, sender_role, kind, text, parts, annotations, received_at
          FROM t JOIN claimed USING (turn_id)
          UNION ALL
-         SELECT id, tenant_id, conversation_id, 'out', turn_id, seq, NULL, sender_id, 'bot', 'message', text, parts, '{}'::jsonb, created_at
+         SELECT id, tenant_id, conversation_id, 'out', turn_id, seq, NULL, sender_id, 'bot', 'message', text, parts, annotations, created_at
          FROM r JOIN claimed USING (turn_id)
          RETURNING id),
        queued AS (

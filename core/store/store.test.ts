@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { engines, type TestDatabase } from '../../test/databases.js'
 import { textActivity } from '../../test/kit/activities.js'
 import { ConversationRepository } from './conversations.js'
-import { DeliveryStore, type InboundRecord } from './delivery-store.js'
+import { DeliveryStore, type InboundRecord, type OutboundMessage } from './delivery-store.js'
 import { newId } from './ids.js'
 import { migrate } from './migrate.js'
 import { TranscriptRepository } from './transcript.js'
@@ -39,7 +39,7 @@ describe.each(engines)('repositories on %s', (_name, open) => {
   })
   const reply = (seq: number, text = `reply ${seq}`) => ({ id: newId('m_'), seq, parts: [{ type: 'text' as const, text }], text, createdAt: new Date() })
   /** Accepts a message and commits its turn with these replies. */
-  const completeTurn = async (record: InboundRecord, replies: ReturnType<typeof reply>[], annotations: Record<string, unknown> = {}, outbox = true) =>
+  const completeTurn = async (record: InboundRecord, replies: OutboundMessage[], annotations: Record<string, unknown> = {}, outbox = true) =>
     delivery.commitTurn({
       inbound: record,
       botId: 'bot',
@@ -119,6 +119,23 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     expect(await delivery.pendingOutbox({ tenant: 'acme' })).toEqual([])
     expect(await delivery.pendingTurns('acme')).toEqual([])
     expect((await transcript.outboundAfter('acme', c.id, 0)).map((m) => m.text)).toEqual(['reply 1'])
+  })
+
+  it('keeps what a reply says beyond its parts with the message: the outbox and the transcript hand it back', async () => {
+    const c = await conversation()
+    const record = inbound(c.id, 'call-1', 'I want a person')
+    await delivery.accept(record)
+    await completeTurn(record, [{ ...reply(1, 'Connecting you now.'), hints: { speak: 'Connecting you to a colleague now.', handoff: true } }, reply(2)])
+    expect((await delivery.pendingOutbox({ tenant: 'acme' })).map((o) => o.hints)).toEqual([{ speak: 'Connecting you to a colleague now.', handoff: true }, {}])
+    expect((await transcript.outboundAfter('acme', c.id, 0))[0]!.annotations).toEqual({ speak: 'Connecting you to a colleague now.', handoff: true })
+  })
+
+  it('closes a conversation once: a repeated hang-up changes nothing', async () => {
+    const c = await conversation()
+    expect(await conversations.close('acme', c.id)).toBe(true)
+    expect(await conversations.close('acme', c.id)).toBe(false)
+    expect(await conversations.close('globex', c.id)).toBe(false)
+    expect((await conversations.get('acme', c.id))?.status).toBe('closed')
   })
 
   it('commits a turn once: a second commit of the same turn writes nothing', async () => {
