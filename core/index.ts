@@ -21,3 +21,4 @@ export { ConversationLinks, type ConversationLink, type LinkInput } from './plug
 export type { RateGovernor, RateRule } from './delivery/rate-governor.js'
 export { TypingIndicators, type TypingOptions } from './delivery/typing-indicators.js'
 export { backoffMs, type BackoffPolicy } from './delivery/backoff.js'
+export { tenantKey } from './redis/keyspace.js'

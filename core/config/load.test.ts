@@ -105,6 +105,22 @@ plugins:
     ])
   })
 
+  it('resolves the secrets of the member a discriminated union names, even when a reference would fail its format', async () => {
+    const registry = testRegistry()
+    const pin = secret().pipe(z.string().regex(/^\d{4}$/, 'four digits'))
+    const config = z.discriminatedUnion('kind', [z.object({ kind: z.literal('plain'), token: secret() }).strict(), z.object({ kind: z.literal('pinned'), token: secret(), pin }).strict()])
+    registry.addChannel(
+      defineChannel({
+        manifest: { kind: 'channel', id: 'vault', label: 'Vault', version: '1', config, capabilities: { parts: ['text'] } },
+        start: async () => ({ send: async () => ({ status: 'sent' }) }),
+      }) as unknown as ChannelPlugin,
+    )
+    await write('tenants/acme.yaml', 'id: acme\nchannels: [{ id: v, type: vault, config: { kind: pinned, token: "${env:ACME_TOKEN}", pin: "${env:ACME_PIN}" } }]\n')
+    const loaded = await loadConfig({ dir, registry, env: { ACME_TOKEN: 't0ps3cret', ACME_PIN: '1234' } })
+    expect(loaded.problems).toEqual([])
+    expect(loaded.tenants[0]!.channels[0]!.config).toEqual({ kind: 'pinned', token: 't0ps3cret', pin: '1234' })
+  })
+
   it('lets environment variables override the file and selects one tenant', async () => {
     await write('tenants/acme.yaml', 'id: acme\n')
     await write('tenants/globex.yaml', 'id: globex\n')

@@ -122,10 +122,19 @@ function mapSecrets(schema: z.ZodType, value: unknown, path: string, fn: (value:
     case 'pipe':
       return inner(def.in)
     case 'union': {
-      const matching = (def.options as z.ZodType[]).find((o) => o.safeParse(value).success) ?? (def.options as z.ZodType[])[0]
+      const options = def.options as z.ZodType[]
+      // Secret fields still hold their `${env:…}` references here, so a member may fail to parse for
+      // that alone: a discriminated union is matched on its discriminator, never on a trial parse.
+      const matching = memberByDiscriminator(options, def.discriminator, value) ?? options.find((o) => o.safeParse(value).success) ?? options[0]
       return matching ? inner(matching) : value
     }
     default:
       return value
   }
+}
+
+function memberByDiscriminator(options: z.ZodType[], discriminator: unknown, value: unknown): z.ZodType | undefined {
+  if (typeof discriminator !== 'string' || typeof value !== 'object' || value === null) return undefined
+  const tag = (value as Record<string, unknown>)[discriminator]
+  return options.find((option) => (option as unknown as { _zod: { propValues?: Record<string, Set<unknown>> } })._zod.propValues?.[discriminator]?.has(tag))
 }

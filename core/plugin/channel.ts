@@ -94,6 +94,11 @@ export interface ChannelConnection {
 export interface ChannelDeliveryPort {
   /** Durably accepts an inbound activity (or reports a duplicate) and schedules its turn. */
   receive(activity: InboundActivity): Promise<AcceptResult>
+  /**
+   * True once the turn is no longer pending: committed (with its replies, or with none) or given
+   * up. A channel that answers synchronously (voice) tells "no reply" from "not yet" with it.
+   */
+  settled(turnId: string): Promise<boolean>
 }
 
 export interface ChannelContext<C> {

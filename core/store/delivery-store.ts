@@ -123,6 +123,12 @@ export class DeliveryStore {
     return rows.sort((a, b) => (a.turnId < b.turnId ? -1 : 1))
   }
 
+  /** False while the turn waits in the inbox; its commit writes the replies in the same statement. */
+  async turnSettled(tenant: string, turnId: string): Promise<boolean> {
+    const rows = await this.db.tenant(tenant).query(`SELECT 1 FROM inbox WHERE turn_id = $1 AND status = 'pending' AND tenant_id = $2 LIMIT 1`, [turnId, tenant])
+    return rows.length === 0
+  }
+
   /** Gives up on a turn that keeps failing, so one poisonous message cannot block a restart loop. */
   async failTurn(key: InboxKey): Promise<void> {
     // The message still belongs in the transcript, marked, after the inbox forgets it.

@@ -130,6 +130,15 @@ describe.each(engines)('repositories on %s', (_name, open) => {
     expect((await transcript.outboundAfter('acme', c.id, 0))[0]!.annotations).toEqual({ speak: 'Connecting you to a colleague now.', handoff: true })
   })
 
+  it('tells a pending turn from a settled one, whether it replied or not', async () => {
+    const c = await conversation()
+    const record = inbound(c.id, 'call-2', 'hmm')
+    await delivery.accept(record)
+    expect(await delivery.turnSettled('acme', record.turnId)).toBe(false)
+    await completeTurn(record, [])
+    expect(await delivery.turnSettled('acme', record.turnId)).toBe(true)
+  })
+
   it('closes a conversation once: a repeated hang-up changes nothing', async () => {
     const c = await conversation()
     expect(await conversations.close('acme', c.id)).toBe(true)
