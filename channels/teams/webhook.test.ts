@@ -37,6 +37,7 @@ async function endpoint(receive: (activity: InboundActivity) => Promise<unknown>
       verify: async () => ({ ok: true }),
       links: { resolve: async () => 'conversation-1' } as unknown as ConversationLinks,
       delivery: {
+        settled: async () => true,
         receive: async (activity) => {
           received.push(activity)
           return (await receive(activity)) as never
