@@ -60,7 +60,7 @@ describe('switchboard config check', () => {
     for (const line of [
       'tenants/demo.yaml: channels[0].config.allowedOrigins[1]: Invalid URL',
       'tenants/demo.yaml: channels[0].config.sessionTtlSeconds: Too small: expected number to be >=60',
-      'tenants/demo.yaml: channels[1].type: unknown channel type "telegrm" (known: teams, telegram, websocket)',
+      'tenants/demo.yaml: channels[1].type: unknown channel type "telegrm" (known: teams, telegram, voice, websocket, wechat)',
       'tenants/demo.yaml: plugins[0].config.faq[0].answer: Invalid input',
       'tenants/demo.yaml: plugins[0].config.minScore: Too big: expected number to be <=1',
     ]) {
