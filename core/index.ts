@@ -21,4 +21,7 @@ export { ConversationLinks, type ConversationLink, type LinkInput } from './plug
 export type { RateGovernor, RateRule } from './delivery/rate-governor.js'
 export { TypingIndicators, type TypingOptions } from './delivery/typing-indicators.js'
 export { backoffMs, type BackoffPolicy } from './delivery/backoff.js'
+export { SendProgress } from './delivery/send-progress.js'
+export { AccessTokens, TokenUnavailable, type AccessTokenOptions, type IssuedToken } from './delivery/access-tokens.js'
+export { HttpFailure, KeepAliveHttp, retryAfterMs, type HttpRequest, type HttpResponse, type KeepAliveHttpOptions } from './delivery/keep-alive-http.js'
 export { tenantKey } from './redis/keyspace.js'

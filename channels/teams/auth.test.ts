@@ -2,7 +2,7 @@ import { ConfigurationBotFrameworkAuthentication } from 'botbuilder'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startFakeBotFramework, type ChannelTokenOptions, type FakeBotFramework } from '../../test/fakes/bot-framework.js'
 import { TeamsAuth } from './client.js'
-import { KeepAliveHttp } from './http.js'
+import { KeepAliveHttp } from '../../core/index.js'
 import { WireActivity } from './inbound.js'
 import { SigningKeys } from './signing-keys.js'
 
@@ -17,7 +17,7 @@ describe('who may post activities: the JWT check', () => {
 
   beforeAll(async () => {
     fake = await startFakeBotFramework({ throttling: false })
-    http = new KeepAliveHttp(5000)
+    http = new KeepAliveHttp({ timeoutMs: 5000 })
     auth = new TeamsAuth({ appId: fake.appId, openIdMetadataUrl: fake.openIdMetadataUrl, timeoutMs: 5000 }, new SigningKeys(fake.openIdMetadataUrl, http))
     // botbuilder reports every refused signature or expiry on stderr; the verdicts are what count here.
     vi.spyOn(console, 'error').mockImplementation(() => {})

@@ -11,9 +11,7 @@
  * per-turn ConnectorClient, which costs ~0.9 ms CPU per activity (notes/performance.md).
  */
 import type { Activity, ConfigurationBotFrameworkAuthentication } from 'botbuilder'
-import type { AccessTokens } from './access-token.js'
-import type { HttpResponse, KeepAliveHttp } from './http.js'
-import { retryAfterMs } from './http.js'
+import { retryAfterMs, type AccessTokens, type HttpResponse, type KeepAliveHttp } from '../../core/index.js'
 import type { WireActivity } from './inbound.js'
 import { KeysUnavailable, type SigningKeys } from './signing-keys.js'
 
@@ -246,7 +244,7 @@ export class ConnectorClient {
       })
       // A 401 was refused at the door, so sending again with a fresh token cannot double-post.
       if (response.status === 401 && attempt === 1) {
-        this.tokens.invalidate(token)
+        await this.tokens.invalidate(token)
         continue
       }
       return answerOf(response)

@@ -1,7 +1,6 @@
-import { ConversationLinks, defineChannel, TypingIndicators } from '../../core/index.js'
-import { AccessTokens } from './access-token.js'
+import { AccessTokens, ConversationLinks, defineChannel, KeepAliveHttp, TypingIndicators } from '../../core/index.js'
+import { connectorTokenIssuer } from './access-token.js'
 import { CONNECTOR_SCOPE, ConnectorClient, TeamsAuth } from './client.js'
-import { KeepAliveHttp } from './http.js'
 import { manifest, tokenEndpoint } from './manifest.js'
 import { governorRules, TeamsSender } from './outbound.js'
 import { ServiceUrlAllowlist } from './service-urls.js'
@@ -13,12 +12,17 @@ export default defineChannel({
   manifest,
   async start(ctx) {
     const { config, tenant, instance, scope } = ctx
-    const http = new KeepAliveHttp(config.requestTimeoutMs)
+    const http = new KeepAliveHttp({ timeoutMs: config.requestTimeoutMs })
     scope.onDispose(() => http.destroy(), 'keep-alive connections')
 
     const keys = new SigningKeys(config.openIdMetadataUrl, http)
     const auth = new TeamsAuth({ appId: config.appId, appTenantId: config.appTenantId, openIdMetadataUrl: config.openIdMetadataUrl, timeoutMs: config.requestTimeoutMs }, keys)
-    const tokens = new AccessTokens({ tokenUrl: tokenEndpoint(config), appId: config.appId, appPassword: config.appPassword, scope: CONNECTOR_SCOPE }, http)
+    const tokens = new AccessTokens({
+      issue: connectorTokenIssuer({ tokenUrl: tokenEndpoint(config), appId: config.appId, appPassword: config.appPassword, scope: CONNECTOR_SCOPE }, http),
+      label: 'Teams',
+      waitForPeerMs: config.requestTimeoutMs,
+      log: ctx.log,
+    })
     const links = new ConversationLinks(ctx.conversations, { tenant, channel: manifest.id, instance })
     const serviceUrls = new ServiceUrlAllowlist(config.serviceUrls)
     const { rules, buckets } = governorRules(config.limits)

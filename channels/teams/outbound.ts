@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { z } from 'zod'
-import type { ConversationLinks, Metrics, OutboundDelivery, RateGovernor, RateRule, SendOutcome } from '../../core/index.js'
+import { SendProgress, type ConversationLinks, type Metrics, type OutboundDelivery, type RateGovernor, type RateRule, type SendOutcome } from '../../core/index.js'
 import type { ConnectorAnswer, ConnectorClient } from './client.js'
 import type { TeamsReference } from './inbound.js'
 import { failureOutcome, stepOf, type RetryPolicy } from './outcome.js'
@@ -42,9 +42,6 @@ interface Progress {
 /** The key of app-wide limits. */
 const APP = 'app'
 
-/** Replies whose progress is remembered; beyond it the oldest is forgotten (it restarts from its first activity). */
-const MAX_TRACKED = 10_000
-
 /**
  * Sends outbox messages to Teams through the connector client: one activity per text and per
  * attachment, each through the rate governor first, outcomes mapped for the engine. A reply that
@@ -53,7 +50,7 @@ const MAX_TRACKED = 10_000
  * paused for Retry-After.
  */
 export class TeamsSender {
-  readonly #progress = new Map<string, Progress>()
+  readonly #progress = new SendProgress<Progress>()
   readonly #pausedUntil = new Map<string, number>()
   readonly #now: () => number
 
@@ -96,7 +93,7 @@ export class TeamsSender {
       } else progress.failures++
       return this.#remember(delivery.id, progress, step.outcome)
     }
-    this.#progress.delete(delivery.id)
+    this.#progress.forget(delivery.id)
     return { status: 'sent' }
   }
 
@@ -165,13 +162,8 @@ export class TeamsSender {
   }
 
   #remember(deliveryId: string, progress: Progress, outcome: SendOutcome): SendOutcome {
-    if (outcome.status !== 'retry') {
-      this.#progress.delete(deliveryId)
-      return outcome
-    }
-    this.#progress.delete(deliveryId)
-    this.#progress.set(deliveryId, progress)
-    if (this.#progress.size > MAX_TRACKED) this.#progress.delete(this.#progress.keys().next().value!)
+    if (outcome.status === 'retry') this.#progress.keep(deliveryId, progress)
+    else this.#progress.forget(deliveryId)
     return outcome
   }
 

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TokenUnavailable } from './access-token.js'
-import { HttpFailure } from './http.js'
-import { backoffMs } from '../../core/index.js'
+import { backoffMs, HttpFailure, TokenUnavailable } from '../../core/index.js'
 import { failureOutcome, stepOf } from './outcome.js'
 
 const policy = { attempts: 3, minDelayMs: 2000, maxDelayMs: 20_000 }

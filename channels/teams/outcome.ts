@@ -1,7 +1,5 @@
-import { backoffMs, type BackoffPolicy, type SendOutcome } from '../../core/index.js'
-import { TokenUnavailable } from './access-token.js'
+import { backoffMs, HttpFailure, TokenUnavailable, type BackoffPolicy, type SendOutcome } from '../../core/index.js'
 import type { ConnectorAnswer } from './client.js'
-import { HttpFailure } from './http.js'
 
 export interface RetryPolicy extends BackoffPolicy {
   attempts: number

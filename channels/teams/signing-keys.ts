@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { HttpFailure, type KeepAliveHttp } from './http.js'
+import { HttpFailure, type KeepAliveHttp } from '../../core/index.js'
 
 /** A key the channel may sign tokens with, and the channels (`msteams`, …) it is endorsed for. */
 export interface SigningKey {

@@ -1,5 +1,4 @@
-import { TokenUnavailable, type AccessTokens, type IssuedToken } from './access-token.js'
-import type { KeepAliveHttp } from './http.js'
+import { TokenUnavailable, type AccessTokens, type IssuedToken, type KeepAliveHttp } from '../../core/index.js'
 
 /** One customer-service message, as the API takes it. */
 export type ApiMessage = { msgtype: 'text'; content: string } | { msgtype: 'image'; mediaId: string }
@@ -67,7 +66,7 @@ export class WeChatApi {
   }
 
   async #call(path: string, json: Record<string, unknown>, token: string): Promise<ApiAnswer> {
-    const body = envelope(await this.http.request(apiUrl(this.apiRoot, path, { access_token: token }), { method: 'POST', json }))
+    const body = envelope(await this.http.request(apiUrl(this.apiRoot, path, { access_token: token }), { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(json) }))
     const errcode = Number(body.errcode ?? 0)
     if (!Number.isInteger(errcode)) throw new UnreadableAnswer(`${path}: errcode ${String(body.errcode)} is not a number`, 200)
     return { errcode, errmsg: String(body.errmsg ?? ''), ...(typeof body.invaliduser === 'string' && body.invaliduser ? { invaliduser: body.invaliduser } : {}) }

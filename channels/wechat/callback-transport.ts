@@ -1,8 +1,6 @@
-import { ConversationLinks, tenantKey, Tokens, TypingIndicators, type ChannelConnection, type ChannelContext, type OutboundDelivery } from '../../core/index.js'
-import { AccessTokens } from './access-token.js'
+import { AccessTokens, ConversationLinks, KeepAliveHttp, tenantKey, Tokens, TypingIndicators, type ChannelConnection, type ChannelContext, type OutboundDelivery } from '../../core/index.js'
 import { tokenIssuer, WeChatApi, type Dialect } from './api.js'
 import type { CallbackSecrets } from './callback-auth.js'
-import { KeepAliveHttp } from './http.js'
 import { manifest, type CallbackConfig } from './manifest.js'
 import { WeChatSender } from './outbound.js'
 import { PassiveReplies } from './passive-reply.js'
@@ -23,7 +21,7 @@ const TYPING_MAX_MS = 60_000
 export async function startCallbacks(ctx: ChannelContext<CallbackConfig>): Promise<ChannelConnection> {
   const { config, tenant, instance, scope, log } = ctx
   const channel = manifest.id
-  const http = new KeepAliveHttp(config.requestTimeoutMs)
+  const http = new KeepAliveHttp({ timeoutMs: config.requestTimeoutMs, maxSockets: 32, maxResponseBytes: 256 * 1024 })
   scope.onDispose(() => http.destroy(), 'wechat api connections')
   const redis = ctx.container.isRegistered(Tokens.Redis, true) ? ctx.container.resolve(Tokens.Redis) : undefined
   const { dialect, secrets, app } = identity(config)
@@ -32,6 +30,7 @@ export async function startCallbacks(ctx: ChannelContext<CallbackConfig>): Promi
     issue: tokenIssuer(config.apiRoot, dialect, http),
     ...(redis ? { shared: { redis, key: tenantKey(tenant, 'wechat', 'token', app) } } : {}),
     waitForPeerMs: config.requestTimeoutMs + 1000,
+    label: 'WeChat',
     log,
   })
   const api = new WeChatApi(config.apiRoot, dialect, http, tokens)

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { partToText, splitText, type ConversationLinks, type OutboundDelivery, type Part, type RateGovernor, type SendOutcome } from '../../core/index.js'
+import { partToText, SendProgress, splitText, type ConversationLinks, type OutboundDelivery, type Part, type RateGovernor, type SendOutcome } from '../../core/index.js'
 import type { ApiMessage, WeChatApi } from './api.js'
 import { mediaOf } from './inbound.js'
 import { failureVerdict, verdictOf, type Verdict } from './outcome.js'
@@ -42,15 +42,13 @@ export interface SenderDeps {
   log: Logger
 }
 
-/** Replies whose messages were only partly sent; a retry continues after the last one that went out. */
-const MAX_PARTIAL = 10_000
-
 /**
  * Sends outbox messages to the user the conversation belongs to: the first message of a turn as
  * the passive reply when its callback still waits, everything else through the API.
  */
 export class WeChatSender {
-  readonly #done = new Map<string, number>()
+  /** Messages already sent of replies that had to stop part-way. */
+  readonly #done = new SendProgress<number>()
 
   constructor(private readonly deps: SenderDeps) {}
 
@@ -84,7 +82,7 @@ export class WeChatSender {
       if (verdict.outcome.status === 'sent') continue
       return this.#stop(delivery, i, verdict)
     }
-    this.#done.delete(delivery.id)
+    this.#done.forget(delivery.id)
     return { status: 'sent' }
   }
 
@@ -102,15 +100,13 @@ export class WeChatSender {
   #stop(delivery: OutboundDelivery, index: number, verdict: Verdict): SendOutcome {
     if (verdict.throttled) this.deps.throttled('platform')
     if (verdict.outcome.status === 'retry') this.#progress(delivery.id, index)
-    else this.#done.delete(delivery.id)
+    else this.#done.forget(delivery.id)
     if (verdict.undeliverable) this.deps.undeliverable(delivery, verdict.undeliverable.reason, verdict.undeliverable.detail)
     return verdict.outcome
   }
 
   #progress(id: string, sent: number): void {
-    this.#done.delete(id)
-    if (sent === 0) return
-    this.#done.set(id, sent)
-    if (this.#done.size > MAX_PARTIAL) this.#done.delete(this.#done.keys().next().value!)
+    if (sent === 0) this.#done.forget(id)
+    else this.#done.keep(id, sent)
   }
 }

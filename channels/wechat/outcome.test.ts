@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { TokenUnavailable } from './access-token.js'
 import { UnreadableAnswer } from './api.js'
-import { HttpFailure } from './http.js'
+import { HttpFailure, TokenUnavailable } from '../../core/index.js'
 import { failureVerdict, verdictOf } from './outcome.js'
 
 const answer = (errcode: number, errmsg = 'x', invaliduser?: string) => ({ errcode, errmsg, ...(invaliduser ? { invaliduser } : {}) })

@@ -1,7 +1,5 @@
-import { backoffMs, type SendOutcome } from '../../core/index.js'
-import { TokenUnavailable } from './access-token.js'
+import { backoffMs, HttpFailure, TokenUnavailable, type SendOutcome } from '../../core/index.js'
 import { TOKEN_REFUSED, UnreadableAnswer, type ApiAnswer } from './api.js'
-import { HttpFailure } from './http.js'
 
 /**
  * Errcodes that mean this reply can never reach this user: retrying cannot help, so the reply is

@@ -29,28 +29,42 @@ export interface HttpRequest {
   body?: string
 }
 
-/** Bodies we read from Microsoft's endpoints are small JSON; more is not an answer we can use. */
-const MAX_RESPONSE_BYTES = 1_048_576
 /**
  * Idle keep-alive sockets are closed after this long, before the usual server-side idle timeouts
- * (Node 5 s, Azure front doors longer): reusing a socket the server is closing at that instant
- * would turn a harmless race into an ambiguous send.
+ * (Node 5 s, the platforms' front doors longer): reusing a socket the server is closing at that
+ * instant would turn a harmless race into an ambiguous send.
  */
 const IDLE_SOCKET_MS = 4000
 
+export interface KeepAliveHttpOptions {
+  /** Every request is abandoned after this long (a send is then ambiguous, if it had been written). */
+  timeoutMs: number
+  /** Connections per host. */
+  maxSockets?: number
+  /** The platforms answer with small JSON; more is not an answer a channel can use. */
+  maxResponseBytes?: number
+}
+
 /**
- * HTTP with keep-alive agents this channel instance owns, so stopping it closes every connection
- * it opened (global fetch pools cannot be closed per owner). One connection per request at most
- * `maxSockets` per host.
+ * HTTP with keep-alive agents a channel instance owns, so stopping it closes every connection it
+ * opened (global fetch pools cannot be closed per owner). Failures name the host only, never the
+ * path or query, which may carry a token.
  */
 export class KeepAliveHttp {
-  readonly #http = new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: 64, scheduling: 'lifo' })
-  readonly #https = new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: 64, scheduling: 'lifo' })
+  readonly #http: HttpAgent
+  readonly #https: HttpsAgent
+  readonly #timeoutMs: number
+  readonly #maxResponseBytes: number
   #destroyed = false
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor({ timeoutMs, maxSockets = 64, maxResponseBytes = 1_048_576 }: KeepAliveHttpOptions) {
+    this.#timeoutMs = timeoutMs
+    this.#maxResponseBytes = maxResponseBytes
+    this.#http = new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets, scheduling: 'lifo' })
+    this.#https = new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets, scheduling: 'lifo' })
+  }
 
-  request(url: string, init: HttpRequest): Promise<HttpResponse> {
+  request(url: string | URL, init: HttpRequest): Promise<HttpResponse> {
     if (this.#destroyed) return Promise.reject(new HttpFailure('the channel is stopped', false, 'ESTOPPED'))
     const target = new URL(url)
     const secure = target.protocol === 'https:'
@@ -77,7 +91,7 @@ export class KeepAliveHttp {
           let size = 0
           res.on('data', (chunk: Buffer) => {
             size += chunk.length
-            if (size > MAX_RESPONSE_BYTES) return res.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`))
+            if (size > this.#maxResponseBytes) return res.destroy(new Error(`response larger than ${this.#maxResponseBytes} bytes`))
             chunks.push(chunk)
           })
           res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
@@ -86,9 +100,9 @@ export class KeepAliveHttp {
         },
       )
       const timer = setTimeout(() => {
-        finish(new HttpFailure(`no answer from ${target.host} within ${this.timeoutMs} ms`, sent, 'ETIMEDOUT'))
+        finish(new HttpFailure(`no answer from ${target.host} within ${this.#timeoutMs} ms`, sent, 'ETIMEDOUT'))
         req.destroy()
-      }, this.timeoutMs)
+      }, this.#timeoutMs)
       req.on('finish', () => (sent = true))
       req.on('error', (error: NodeJS.ErrnoException) => finish(new HttpFailure(`${target.host}: ${error.message}`, sent && !CONNECT_ERRORS.has(error.code ?? ''), error.code)))
       req.end(body)
@@ -104,7 +118,7 @@ export class KeepAliveHttp {
 }
 
 /** Failures that happen before a connection exists: nothing was delivered, whatever `finish` said. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'])
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'])
 
 /** Seconds or an HTTP date, as Retry-After allows; undefined when absent or unreadable. */
 export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number | undefined {

@@ -11,14 +11,23 @@ export interface IssuedToken {
 /** The token endpoint refused or could not be reached; nothing was sent with it. */
 export class TokenUnavailable extends Error {
   override name = 'TokenUnavailable'
+  constructor(
+    message: string,
+    /** The endpoint's HTTP status, when it answered. */
+    readonly status?: number,
+  ) {
+    super(message)
+  }
 }
 
 export interface AccessTokenOptions {
-  /** Asks WeChat for a new token (this invalidates the previous one, after a few minutes' overlap). */
+  /** Asks the platform for a new token (WeChat invalidates the previous one, after a few minutes' overlap). */
   issue: () => Promise<IssuedToken>
+  /** Whose token it is, for the logs ("WeChat", "Teams"). */
+  label: string
   /**
-   * Where replicas share the token: with several replicas each fetching its own, every fetch
-   * would cut off the others' tokens. `key` is per tenant and app.
+   * Where replicas share the token: where each fetch cuts off the tokens fetched before (WeChat),
+   * replicas fetching their own would keep cutting each other off. `key` is per tenant and app.
    */
   shared?: { redis: Redis; key: string }
   /** How long to wait for another replica's refresh before fetching one ourselves. */
@@ -47,10 +56,11 @@ const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis
 return 0`
 
 /**
- * An app's access token: cached, fetched by one caller at a time, renewed ahead of expiry, and
- * dropped when WeChat refuses it (40001/42001). With Redis every replica uses the one token in
- * Redis and a short lock makes one of them the refresher; without Redis (or while it is down)
- * each replica keeps its own. The token is never logged and never put in an error.
+ * A channel's access token for its platform's API: cached, fetched by one caller at a time,
+ * renewed ahead of expiry, and dropped when the platform refuses it (WeChat 40001/42001, a 401).
+ * With `shared` every replica uses the one token in Redis and a short lock makes one of them the
+ * refresher; without it (or while Redis is down) each replica keeps its own. The token is never
+ * logged and never put in an error.
  */
 export class AccessTokens {
   #cached: Cached | undefined
@@ -67,7 +77,7 @@ export class AccessTokens {
     return (await this.#inflight).token
   }
 
-  /** Forgets `token` (WeChat refused it); a newer one fetched meanwhile is kept, here and in Redis. */
+  /** Forgets `token` (the platform refused it); a newer one fetched meanwhile is kept, here and in Redis. */
   async invalidate(token: string): Promise<void> {
     if (this.#cached?.token === token) this.#cached = undefined
     const { shared } = this.options
@@ -102,7 +112,7 @@ export class AccessTokens {
         if (this.#fresh(stored)) return stored
         if ((await redis.set(lock.key, lock.owner, 'PX', this.options.waitForPeerMs, 'NX')) === 'OK') break
         if (this.#now() >= deadline) {
-          this.options.log.warn('no replica refreshed the WeChat access token in time; fetching one here')
+          this.options.log.warn(`no replica refreshed the ${this.options.label} access token in time; fetching one here`)
           return await this.#issue()
         }
         await new Promise((resolve) => setTimeout(resolve, POLL_MS))
@@ -123,7 +133,7 @@ export class AccessTokens {
   }
 
   #redisDown(error: Error): void {
-    this.options.log.warn({ err: { message: error.message } }, 'Redis unavailable for the WeChat access token; using this replica’s own')
+    this.options.log.warn({ err: { message: error.message } }, `Redis unavailable for the ${this.options.label} access token; using this replica’s own`)
   }
 }
 

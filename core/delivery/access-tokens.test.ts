@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import pino from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import { REDIS_URL } from '../../test/databases.js'
-import { AccessTokens, TokenUnavailable, type IssuedToken } from './access-token.js'
+import { AccessTokens, TokenUnavailable, type IssuedToken } from './access-tokens.js'
 
 const log = pino({ level: 'silent' })
 
@@ -24,7 +24,7 @@ function endpoint(expiresInSeconds = 7200, delayMs = 0) {
 describe('an app’s access token', () => {
   it('is fetched once for many concurrent sends, then served from the cache', async () => {
     const wechat = endpoint(7200, 20)
-    const tokens = new AccessTokens({ issue: wechat.issue, waitForPeerMs: 1000, log })
+    const tokens = new AccessTokens({ issue: wechat.issue, waitForPeerMs: 1000, label: 'WeChat', log })
     expect(await Promise.all([tokens.get(), tokens.get(), tokens.get()])).toEqual(['tok-1', 'tok-1', 'tok-1'])
     expect(await tokens.get()).toBe('tok-1')
     expect(wechat.issued).toBe(1)
@@ -33,13 +33,13 @@ describe('an app’s access token', () => {
   it('is renewed five minutes before it expires, or halfway through a short life', async () => {
     let now = 0
     const wechat = endpoint(7200)
-    const tokens = new AccessTokens({ issue: wechat.issue, waitForPeerMs: 1000, log, now: () => now })
+    const tokens = new AccessTokens({ issue: wechat.issue, waitForPeerMs: 1000, label: 'WeChat', log, now: () => now })
     await tokens.get()
     now = (7200 - 301) * 1000
     expect(await tokens.get()).toBe('tok-1')
     now = (7200 - 299) * 1000
     expect(await tokens.get()).toBe('tok-2')
-    const short = new AccessTokens({ issue: endpoint(60).issue, waitForPeerMs: 1000, log, now: () => now })
+    const short = new AccessTokens({ issue: endpoint(60).issue, waitForPeerMs: 1000, label: 'WeChat', log, now: () => now })
     await short.get()
     now += 29_000
     expect(await short.get()).toBe('tok-1')
@@ -49,7 +49,7 @@ describe('an app’s access token', () => {
 
   it('drops a token WeChat refused, but keeps a newer one fetched meanwhile', async () => {
     const wechat = endpoint()
-    const tokens = new AccessTokens({ issue: wechat.issue, waitForPeerMs: 1000, log })
+    const tokens = new AccessTokens({ issue: wechat.issue, waitForPeerMs: 1000, label: 'WeChat', log })
     await tokens.invalidate(await tokens.get())
     expect(await tokens.get()).toBe('tok-2')
     await tokens.invalidate('tok-1')
@@ -64,6 +64,7 @@ describe('an app’s access token', () => {
         return { token: 'fresh', expiresInSeconds: 7200 }
       },
       waitForPeerMs: 1000,
+      label: 'WeChat',
       log,
     })
     await expect(tokens.get()).rejects.toThrow('40125')
@@ -79,7 +80,7 @@ describe('an app’s access token', () => {
     it('is fetched by one replica only, however many start at once, since each fetch cuts off the last token', async () => {
       const wechat = endpoint(7200, 50)
       const shared = { redis, key: key() }
-      const replicas = [1, 2, 3].map(() => new AccessTokens({ issue: wechat.issue, shared, waitForPeerMs: 2000, log }))
+      const replicas = [1, 2, 3].map(() => new AccessTokens({ issue: wechat.issue, shared, waitForPeerMs: 2000, label: 'WeChat', log }))
       expect(await Promise.all(replicas.map((r) => r.get()))).toEqual(['tok-1', 'tok-1', 'tok-1'])
       expect(wechat.issued).toBe(1)
       expect(await redis.exists(`${shared.key}:lock`)).toBe(0)
@@ -88,8 +89,8 @@ describe('an app’s access token', () => {
     it('after a refusal, the replica that saw it fetches a new one and the others pick that up', async () => {
       const wechat = endpoint()
       const shared = { redis, key: key() }
-      const a = new AccessTokens({ issue: wechat.issue, shared, waitForPeerMs: 2000, log })
-      const b = new AccessTokens({ issue: wechat.issue, shared, waitForPeerMs: 2000, log })
+      const a = new AccessTokens({ issue: wechat.issue, shared, waitForPeerMs: 2000, label: 'WeChat', log })
+      const b = new AccessTokens({ issue: wechat.issue, shared, waitForPeerMs: 2000, label: 'WeChat', log })
       expect(await a.get()).toBe('tok-1')
       expect(await b.get()).toBe('tok-1')
       await a.invalidate('tok-1')
@@ -102,7 +103,7 @@ describe('an app’s access token', () => {
 
     it('falls back to a replica’s own token while Redis is unreachable', async () => {
       const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
-      const tokens = new AccessTokens({ issue: endpoint().issue, shared: { redis: down, key: key() }, waitForPeerMs: 500, log })
+      const tokens = new AccessTokens({ issue: endpoint().issue, shared: { redis: down, key: key() }, waitForPeerMs: 500, label: 'WeChat', log })
       expect(await tokens.get()).toBe('tok-1')
       await tokens.invalidate('tok-1')
       down.disconnect()
