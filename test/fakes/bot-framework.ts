@@ -13,6 +13,7 @@ import {
   type ChannelTokenOptions,
 } from './bot-framework-auth.js'
 import { nextMessageId, TeamsActivities, type ConversationType, type TeamsActivity } from './bot-framework-activities.js'
+import { waitForChange } from './wait-for-change.js'
 
 export { CHANNEL_ISSUER, CONNECTOR_AUDIENCE, CONNECTOR_SCOPE, BOT_FRAMEWORK_TENANT_ID, type ChannelTokenOptions } from './bot-framework-auth.js'
 export type { ActivityPlace, ChannelAccount, ConversationType, MessageOptions, TeamsActivity, TeamsConversation } from './bot-framework-activities.js'
@@ -663,33 +664,11 @@ export async function startFakeBotFramework(options: FakeBotFrameworkOptions = {
     counts,
     messagesIn: (conversationId) => messages.filter((m) => m.conversationId === conversationId && !m.deleted),
     textsIn: (conversationId) => messages.filter((m) => m.conversationId === conversationId && !m.deleted && m.text !== undefined).map((m) => m.text!),
-    waitFor(predicate, timeoutMs = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          let value
-          try {
-            value = predicate()
-          } catch (error) {
-            finish()
-            return reject(error)
-          }
-          if (value) {
-            finish()
-            resolve(value)
-          }
-        }
-        const timer = setTimeout(() => {
-          finish()
-          reject(new Error(`fake Bot Framework: condition not met within ${timeoutMs} ms (${requests.length} requests, ${messages.length} messages so far)`))
-        }, timeoutMs)
-        const finish = () => {
-          clearTimeout(timer)
-          changes.off('change', check)
-        }
-        changes.on('change', check)
-        check()
-      })
-    },
+    waitFor: (predicate, timeoutMs = 5000) =>
+      waitForChange(changes, predicate, {
+        timeoutMs,
+        describe: () => `fake Bot Framework: condition not met within ${timeoutMs} ms (${requests.length} requests, ${messages.length} messages so far)`,
+      }),
     fault(fault) {
       for (let i = 0; i < (fault.times ?? 1); i++) faults.push(fault)
     },

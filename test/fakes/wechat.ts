@@ -8,6 +8,7 @@ import { msgIdSequence } from './wechat-messages.js'
 import { AccessTokens } from './wechat-tokens.js'
 import type { FakeWeChat, FakeWeChatOptions } from './wechat-types.js'
 import type { WeChatWorld } from './wechat-world.js'
+import { waitForChange } from './wait-for-change.js'
 
 export type * from './wechat-types.js'
 export type { BuildOptions, EventName } from './wechat-messages.js'
@@ -94,37 +95,15 @@ export async function startFakeWeChat(options: FakeWeChatOptions = {}): Promise<
     callsTo: (path) => world.calls.filter((call) => endsWith(call.path, path)),
     textsTo: (user) => world.sent.filter((m) => m.user === user && m.text !== undefined).map((m) => m.text!),
     messagesTo: (user) => world.sent.filter((m) => m.user === user),
-    waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        const check = () => {
-          let value: T | undefined | null | false
-          try {
-            value = predicate()
-          } catch (error) {
-            finish()
-            return reject(error)
-          }
-          if (value) {
-            finish()
-            resolve(value)
-          }
-        }
-        // Re-checked on a beat too, for predicates that depend on the clock or on the caller's own state.
-        const beat = setInterval(check, 10)
-        const timer = setTimeout(() => {
-          finish()
+    waitFor: <T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> =>
+      waitForChange(changes, predicate, {
+        timeoutMs,
+        beatMs: 10,
+        describe: () => {
           const recent = world.calls.slice(-5).map((c) => `${c.path} ${c.errcode ?? c.status ?? 'held'}`).join('; ') || 'none'
-          reject(new Error(`fake WeChat: waitFor gave up after ${timeoutMs} ms (last calls: ${recent})`))
-        }, timeoutMs)
-        const finish = () => {
-          clearInterval(beat)
-          clearTimeout(timer)
-          changes.off('change', check)
-        }
-        changes.on('change', check)
-        check()
-      })
-    },
+          return `fake WeChat: waitFor gave up after ${timeoutMs} ms (last calls: ${recent})`
+        },
+      }),
     releaseHeld: () => connections.releaseHeld(),
     openConnections: () => connections.open,
     async close() {
