@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { InlineKeyboardButton } from 'telegraf/types'
-import { backoffMs, partToText, splitText, type Action, type ConversationLink, type ConversationLinks, type OutboundDelivery, type Part, type PartOf, type RateGovernor, type SendOutcome } from '../../core/index.js'
+import { backoffMs, partToText, SendProgress, splitText, type Action, type ConversationLink, type ConversationLinks, type OutboundDelivery, type Part, type PartOf, type RateGovernor, type SendOutcome } from '../../core/index.js'
 import { callbackData } from './callback-data.js'
 import { ApiError, type ApiFailure, type TelegramClient } from './client.js'
 import { fileIdOf } from './inbound.js'
@@ -106,15 +106,13 @@ export interface SenderDeps {
   log: Logger
 }
 
-/** Replies whose sends were only partly made; a retry continues after the last one that went out. */
-const MAX_PARTIAL = 10_000
-
 /**
  * Sends outbox messages. Everything it needs comes from the stored conversation reference, so a
  * reply pending since before a restart goes out like a fresh one.
  */
 export class Sender {
-  readonly #done = new Map<string, number>()
+  /** Sends already made of replies that had to stop part-way. */
+  readonly #done = new SendProgress<number>()
 
   constructor(private readonly deps: SenderDeps) {}
 
@@ -152,11 +150,11 @@ export class Sender {
         if (outcome.status === 'retry') {
           if (failure.kind === 'refused') this.deps.throttled('platform')
           this.#progress(delivery.id, i)
-        } else this.#done.delete(delivery.id)
+        } else this.#done.forget(delivery.id)
         return outcome
       }
     }
-    this.#done.delete(delivery.id)
+    this.#done.forget(delivery.id)
     return { status: 'sent' }
   }
 
@@ -175,10 +173,8 @@ export class Sender {
   }
 
   #progress(id: string, sent: number): void {
-    if (sent === 0) return void this.#done.delete(id)
-    this.#done.delete(id)
-    this.#done.set(id, sent)
-    if (this.#done.size > MAX_PARTIAL) this.#done.delete(this.#done.keys().next().value!)
+    if (sent === 0) this.#done.forget(id)
+    else this.#done.keep(id, sent)
   }
 
   async #call(send: PlannedSend, chatId: string): Promise<void> {
