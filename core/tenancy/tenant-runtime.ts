@@ -226,7 +226,6 @@ class Runtime implements TenantRuntime {
     instance.register(Tokens.ChannelLogger, { useValue: channelLog })
     channelScope.onDispose(() => instance.dispose(), 'container')
     const delivery = root.resolve(Tokens.Delivery)
-    const store = root.resolve(Tokens.DeliveryStore)
     const limits = root.resolve(Tokens.Limits)
     const audit = root.resolve(Tokens.Audit)
     const trustProxy = root.resolve(Tokens.GatewayConfig).server.trustProxy
@@ -244,7 +243,7 @@ class Runtime implements TenantRuntime {
           metrics,
           http: registrar.http,
           upgrades: registrar.upgrades,
-          delivery: { receive: (activity) => delivery.receive(activity), settled: (turnId) => store.turnSettled(this.id, turnId) },
+          delivery: { receive: (activity) => delivery.receive(activity), settled: (turnId) => root.resolve(Tokens.DeliveryStore).turnSettled(this.id, turnId) },
           conversations: root.resolve(Tokens.Conversations),
           transcript: root.resolve(Tokens.Transcript),
           closing: () => delivery.closing,

@@ -220,7 +220,8 @@ describe('switchboard keys, audit verify and the embedded database', () => {
     const verify = await switchboard(['audit', 'verify'], onData(dataDir))
     expect(verify).toMatchObject({ code: 0 })
     expect(verify.stdout).toMatch(/^_platform: ok, \d+ entries\ndemo: ok, \d+ entries\n$/)
-  })
+    // Seven CLI processes and a gateway, each loading the sources through tsx: about 4 s apiece on 2 busy cores.
+  }, 90_000)
 
   it('reports the first altered entry of a tampered chain and fails', async () => {
     const release = await acquirePgliteLock(dataDir)
