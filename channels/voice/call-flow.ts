@@ -56,6 +56,7 @@ export class CallFlow {
     if (heard.kind === 'unclear') return this.#unclear(step, heard.confidence, call)
     let activity: InboundActivity
     let turnId: string
+    let fresh: boolean
     try {
       const conversationId = await this.#conversation(call)
       const menu = step.menu === undefined ? undefined : await this.#menu(conversationId, step.menu)
@@ -63,12 +64,14 @@ export class CallFlow {
       const said = decoded.kind === 'said' ? decoded.activity : heard.activity
       activity = { ...said, conversation: { ...said.conversation, id: conversationId } }
       // A redelivered request is a duplicate here, and waits for the same turn's replies.
-      turnId = (await this.deps.delivery.receive(activity)).turnId
+      const accepted = await this.deps.delivery.receive(activity)
+      turnId = accepted.turnId
+      fresh = accepted.status === 'accepted'
     } catch (error) {
       this.deps.log.error({ err: error, call: call.callSid, step: step.n }, 'could not take what the caller said; asking again')
       return listen(this.deps.voice, [this.deps.prompts.apology], this.deps.urls.turn(step), { menu: step.menu !== undefined })
     }
-    return this.#answer(activity.conversation.id, { after: step.after, n: step.n }, turnId, 0)
+    return this.#answer(activity.conversation.id, { after: step.after, n: step.n }, turnId, 0, fresh)
   }
 
   /** Back after a filler, for the answer that was not ready. */
@@ -107,8 +110,8 @@ export class CallFlow {
     return nothing()
   }
 
-  async #answer(conversationId: string, step: Step, turnId: string, fillers: number): Promise<string> {
-    const replies = await this.deps.waiter.replies(conversationId, turnId, step.after, this.deps.config.answerWithinMs).catch((error: Error) => {
+  async #answer(conversationId: string, step: Step, turnId: string, fillers: number, justAccepted = false): Promise<string> {
+    const replies = await this.deps.waiter.replies(conversationId, turnId, step.after, this.deps.config.answerWithinMs, { justAccepted }).catch((error: Error) => {
       this.deps.log.warn({ err: error, conversation: conversationId, turn: turnId }, 'could not read the answer yet')
       return undefined
     })

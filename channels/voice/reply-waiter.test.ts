@@ -77,6 +77,26 @@ describe('waiting for a turn’s replies', () => {
     expect((await waiter.replies('c1', 't_1', 0, 5000))!.map((r) => r.seq)).toEqual([1])
   })
 
+  it('does not look for the replies of a turn stored a moment ago until it is woken', async () => {
+    const store = transcript()
+    const waiter = new ReplyWaiter({ repliesAfter: store.repliesAfter, settled: store.settled, pollMs: 10_000, signal: stop.signal })
+    const waiting = waiter.replies('c1', 't_1', 0, 5000, { justAccepted: true })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(store.reads).toBe(0)
+    store.add(1, 't_1')
+    waiter.wake('t_1')
+    expect((await waiting)!.map((r) => r.seq)).toEqual([1])
+    expect(store.reads).toBe(1)
+  })
+
+  it('reads at once when the replies were handed over before the webhook began to wait', async () => {
+    const store = transcript()
+    const waiter = new ReplyWaiter({ repliesAfter: store.repliesAfter, settled: store.settled, pollMs: 10_000, signal: stop.signal })
+    store.add(1, 't_1')
+    expect(waiter.wake('t_1')).toBe(false)
+    expect((await waiter.replies('c1', 't_1', 0, 5000, { justAccepted: true }))!.map((r) => r.seq)).toEqual([1])
+  })
+
   it('tells a turn that said nothing from one still running', async () => {
     const store = transcript()
     store.settle('t_quiet')

@@ -11,6 +11,9 @@ export interface ReplyWaiterDeps {
   signal: AbortSignal
 }
 
+/** Early wakes remembered; a turn forgotten here is found by the next poll instead. */
+const EARLY_WAKES = 1000
+
 /**
  * Holds a webhook until its turn's replies are in the transcript. The engine commits all replies
  * of a turn in one transaction and then hands each to send(), which wakes the webhook waiting here;
@@ -18,6 +21,8 @@ export interface ReplyWaiterDeps {
  */
 export class ReplyWaiter {
   readonly #waiting = new Map<string, Set<() => void>>()
+  /** Turns whose replies were handed over before their webhook began to wait (a race of microseconds). */
+  readonly #early = new Set<string>()
 
   constructor(private readonly deps: ReplyWaiterDeps) {}
 
@@ -31,7 +36,11 @@ export class ReplyWaiter {
   /** A reply of `turnId` was committed; true when a webhook here was waiting for it. */
   wake(turnId: string): boolean {
     const wakers = this.#waiting.get(turnId)
-    if (!wakers) return false
+    if (!wakers) {
+      this.#early.add(turnId)
+      if (this.#early.size > EARLY_WAKES) this.#early.delete(this.#early.values().next().value!)
+      return false
+    }
     for (const wake of wakers) wake()
     return true
   }
@@ -39,8 +48,10 @@ export class ReplyWaiter {
   /**
    * The replies of `turnId` (all of them: they are committed together), an empty list when the turn
    * settled without any, or undefined when none came within `withinMs`. A store failure rejects.
+   * `justAccepted`: the turn was stored a moment ago, so nothing can be in the transcript yet and
+   * the first look waits for the wake (or the next poll) instead of querying the store twice.
    */
-  async replies(conversationId: string, turnId: string, afterSeq: number, withinMs: number): Promise<TranscriptEntry[] | undefined> {
+  async replies(conversationId: string, turnId: string, afterSeq: number, withinMs: number, options: { justAccepted?: boolean } = {}): Promise<TranscriptEntry[] | undefined> {
     const deadline = performance.now() + withinMs
     let woken = false
     let stopSleeping: (() => void) | undefined
@@ -51,8 +62,15 @@ export class ReplyWaiter {
     const wakers = this.#waiting.get(turnId) ?? new Set()
     wakers.add(wake)
     this.#waiting.set(turnId, wakers)
+    let skipRead = options.justAccepted === true && !this.#early.delete(turnId)
     try {
       for (;;) {
+        if (skipRead) {
+          skipRead = false
+          if (!woken) await this.#sleep(Math.min(withinMs, this.deps.pollMs), (stop) => (stopSleeping = stop))
+          stopSleeping = undefined
+          if (this.deps.signal.aborted) return undefined
+        }
         // Woken while reading: the next read sees what woke us.
         woken = false
         const read = async () => (await this.deps.repliesAfter(conversationId, afterSeq)).filter((entry) => entry.turnId === turnId)
