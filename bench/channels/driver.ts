@@ -2,7 +2,7 @@ import { request } from 'node:http'
 import { Histogram } from '../ws-chat/histogram.js'
 import { keepAliveAgent } from './http.js'
 import type { LoadResult } from './messages.js'
-import { replyPattern, type Conversation } from './payloads.js'
+import { replyPattern, type Conversation, type Post, type Target } from './payloads.js'
 import type { ReplyHandler } from './sinks.js'
 
 interface Loop {
@@ -12,6 +12,8 @@ interface Loop {
   sentAt: number
   replied: boolean
   answered: boolean
+  /** Takes part in the current run (a run may use fewer loops than there are conversations). */
+  active: boolean
   /** Messages given up on (timeout, non-2xx) whose reply would be late rather than duplicate. */
   abandoned: Set<number>
 }
@@ -19,6 +21,8 @@ interface Loop {
 export interface RunOptions {
   port: number
   path: string
+  /** How many conversations take part; all by default. */
+  loops?: number
   warmupSeconds: number
   seconds: number
   timeoutMs: number
@@ -27,8 +31,10 @@ export interface RunOptions {
 
 /**
  * The closed loop: each conversation posts its next message only once the reply to the previous
- * one reached the sink *and* the webhook request was answered (as Telegram and Teams do not flood
- * one chat). Latency is from the post leaving to the reply arriving at the sink.
+ * one arrived *and* the webhook request was answered (as the platforms do not flood one chat or
+ * call). A reply arrives at the sink (sent by the bot through the platform's API) or in the webhook
+ * answer itself (a passive reply, TwiML); an answer may also send the platform on to another post
+ * for the same message (TwiML). Latency is from the first post leaving to the reply arriving.
  */
 export class Driver implements ReplyHandler {
   readonly #loops: Loop[]
@@ -37,14 +43,16 @@ export class Driver implements ReplyHandler {
   #run: ReturnType<typeof newRun> | undefined
 
   constructor(conversations: Conversation[]) {
-    this.#loops = conversations.map((conversation) => ({ conversation, seq: 0, sentAt: 0, replied: true, answered: true, abandoned: new Set() }))
+    this.#loops = conversations.map((conversation) => ({ conversation, seq: 0, sentAt: 0, replied: true, answered: true, active: false, abandoned: new Set() }))
     for (const loop of this.#loops) this.#byKey.set(loop.conversation.key, loop)
   }
 
   async run(options: RunOptions): Promise<LoadResult> {
     const run = (this.#run = newRun(options))
+    const taking = options.loops ?? this.#loops.length
+    this.#loops.forEach((loop, i) => (loop.active = i < taking))
     // A request the last run left hanging starts its loop again when it is finally answered.
-    for (const loop of this.#loops) if (loop.answered) this.#send(loop)
+    for (const loop of this.#loops) if (loop.active && loop.answered) this.#send(loop)
     const sweep = setInterval(() => this.#expire(), 100)
     await sleep(options.warmupSeconds * 1000)
     run.windowStart = performance.now()
@@ -80,15 +88,27 @@ export class Driver implements ReplyHandler {
       typing: run.typing,
       statuses: run.statuses,
       errors: run.errors,
+      unreadable: run.unreadable,
+      inAnswer: run.inAnswer,
+      redirects: run.redirects,
     }
   }
 
   reply(key: string, text: string): void {
+    const loop = this.#byKey.get(key)
+    if (loop) this.#replied(loop, text)
+    else if (this.#run) this.#run.wrong++
+  }
+
+  typing(): void {
+    if (this.#run) this.#run.typing++
+  }
+
+  #replied(loop: Loop, text: string): void {
     const run = this.#run
     if (!run) return
-    const loop = this.#byKey.get(key)
     const seq = Number(replyPattern.exec(text)?.[1] ?? NaN)
-    if (!loop || !Number.isSafeInteger(seq)) {
+    if (!Number.isSafeInteger(seq)) {
       run.wrong++
       return
     }
@@ -107,10 +127,6 @@ export class Driver implements ReplyHandler {
     else run.wrong++
   }
 
-  typing(): void {
-    if (this.#run) this.#run.typing++
-  }
-
   #send(loop: Loop): void {
     const run = this.#run!
     loop.seq++
@@ -118,25 +134,44 @@ export class Driver implements ReplyHandler {
     loop.answered = false
     loop.sentAt = performance.now()
     run.sent++
-    const body = loop.conversation.body(loop.seq)
-    const seq = loop.seq
+    const target: Target = { port: run.options.port, path: run.options.path }
+    this.#post(run, loop, loop.seq, target, loop.conversation.post(loop.seq, target))
+  }
+
+  #post(run: Run, loop: Loop, seq: number, target: Target, post: Post): void {
+    const { conversation } = loop
     const req = request(
       {
         host: '127.0.0.1',
-        port: run.options.port,
-        path: run.options.path,
+        port: target.port,
+        path: post.path,
         method: 'POST',
         agent: this.#agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...loop.conversation.headers },
+        headers: { ...post.headers, 'content-length': Buffer.byteLength(post.body) },
       },
       (res) => {
-        res.resume()
+        let body = ''
+        if (conversation.read) res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+        else res.resume()
         res.on('end', () => {
           const status = res.statusCode ?? 0
           if (status < 200 || status > 299) {
             count(run.statuses, String(status))
             // The platform would deliver it again later; this loop gives up on it and moves on.
             this.#abandon(loop, seq)
+          } else if (conversation.read) {
+            const reading = conversation.read({ body, contentType: res.headers['content-type'] ?? '' }, target, post)
+            if ('next' in reading) {
+              if (reading.redirect) run.redirects++
+              return this.#post(run, loop, seq, target, reading.next)
+            }
+            if ('problem' in reading) {
+              count(run.unreadable, reading.problem)
+              this.#abandon(loop, seq)
+            } else if (reading.reply !== undefined) {
+              run.inAnswer++
+              this.#replied(loop, reading.reply)
+            }
           }
           loop.answered = true
           this.#next(loop)
@@ -150,7 +185,7 @@ export class Driver implements ReplyHandler {
       loop.answered = true
       this.#next(loop)
     })
-    req.end(body)
+    req.end(post.body)
   }
 
   #abandon(loop: Loop, seq: number): void {
@@ -160,7 +195,7 @@ export class Driver implements ReplyHandler {
   }
 
   #next(loop: Loop): void {
-    if (loop.replied && loop.answered && this.#run?.sending) this.#send(loop)
+    if (loop.replied && loop.answered && loop.active && this.#run?.sending) this.#send(loop)
   }
 
   /** Gives up on replies older than the timeout (or on all of them, at the end of a run). */
@@ -173,6 +208,8 @@ export class Driver implements ReplyHandler {
     }
   }
 }
+
+type Run = ReturnType<typeof newRun>
 
 function newRun(options: RunOptions) {
   return {
@@ -189,8 +226,11 @@ function newRun(options: RunOptions) {
     late: 0,
     wrong: 0,
     typing: 0,
+    inAnswer: 0,
+    redirects: 0,
     statuses: {} as Record<string, number>,
     errors: {} as Record<string, number>,
+    unreadable: {} as Record<string, number>,
   }
 }
 

@@ -1,29 +1,33 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { stringify } from 'yaml'
-import { startGatewayProcess, type GatewayProcess } from '../../test/harness/gateway-process.js'
+import { freePort, startGatewayProcess, type GatewayProcess } from '../../test/harness/gateway-process.js'
 import { tempConfig } from '../../test/kit/tenants.js'
-import type { Platform, SinkUrls, TeamsIdentity, TelegramIdentity } from './messages.js'
+import type { Identity, Platform, SinkUrls, TeamsIdentity, TelegramIdentity, VoiceIdentity, WeChatIdentity } from './messages.js'
 
 export const TENANT = 'bench'
-const INSTANCE = { telegram: 'tg', teams: 'teams' } as const
+const INSTANCE = { telegram: 'tg', teams: 'teams', wechat: 'wx', voice: 'phone' } as const
+/** WeChat's second instance: the same account with passive replies on. */
+const PASSIVE_INSTANCE = 'wx-passive'
 /** Where each channel serves its webhook, relative to /t/<tenant>/<instance>. */
-const CHANNEL_PATH = { telegram: '/webhook', teams: '/messages' } as const
+const CHANNEL_PATH = { telegram: '/webhook', teams: '/messages', wechat: '/callback', voice: '/incoming' } as const
 
 /**
  * The governor's defaults model the platforms' real send limits (Telegram: 1/s per chat, 30/s per
- * bot; Teams: 7/s per thread, 50/s per app) and would cap the benchmark at 30–50 msg/s. The bench
+ * bot; Teams: 7/s per thread, 50/s per app; WeChat, our own pace: 5/s per user, 50/s per app) and
+ * would cap the benchmark at 30–50 msg/s. The bench
  * measures the gateway's own cost, so every budget is raised far above what one process can send.
  */
 export const RAISED = { points: 1_000_000, seconds: 1 }
 const LIMITS = {
   telegram: { chat: RAISED, group: RAISED, bot: RAISED },
   teams: { perThread: [RAISED], perApp: [RAISED] },
+  wechat: { user: RAISED, app: RAISED },
 }
 
 export interface GatewayOptions {
   platform: Platform
-  identity: TelegramIdentity | TeamsIdentity
+  identity: Identity
   sink: SinkUrls
   databaseUrl: string | undefined
   logLevel: string
@@ -37,17 +41,23 @@ export interface Gateway {
   process: GatewayProcess
   pid: number
   path: string
+  /** WeChat: the same account on a second instance that answers with passive replies. */
+  passivePath: string | undefined
   /** The inspector's WebSocket URL, with `inspect`. */
   inspectorUrl: string | undefined
   close(): Promise<void>
 }
 
-/** The real `switchboard start` in its own process: one tenant, one channel, the rules agent echoing. */
+/** The real `switchboard start` in its own process: one tenant, one channel (WeChat: two instances of it), the rules agent echoing. */
 export async function startSwitchboard(options: GatewayOptions): Promise<Gateway> {
   const { platform } = options
+  // Twilio signs the URL it requests, so the voice channel's publicUrl must name the port before it listens.
+  const port = await freePort()
+  const channels: { id: string; type: Platform; config: Record<string, unknown> }[] = [{ id: INSTANCE[platform], type: platform, config: channelConfig(options, port) }]
+  if (platform === 'wechat') channels.push({ id: PASSIVE_INSTANCE, type: platform, config: { ...channels[0]!.config, passiveReplyWaitMs: PASSIVE_WAIT_MS } })
   const tenant = stringify({
     id: TENANT,
-    channels: [{ id: INSTANCE[platform], type: platform, config: channelConfig(options) }],
+    channels,
     plugins: [{ id: 'rules', type: 'rules', config: { rules: [{ id: 'echo', pattern: '^([\\s\\S]*)$', reply: 'echo: $1' }] } }],
   })
   const folder = await tempConfig({ [TENANT]: tenant })
@@ -55,6 +65,7 @@ export async function startSwitchboard(options: GatewayOptions): Promise<Gateway
   const nodeOptions = options.inspect ? `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0`.trim() : undefined
   const gateway = await startGatewayProcess({
     configDir: folder.dir,
+    port,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     env: { LOG_LEVEL: options.logLevel, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
   }).catch(async (error: Error) => {
@@ -78,6 +89,7 @@ export async function startSwitchboard(options: GatewayOptions): Promise<Gateway
     process: gateway,
     pid,
     path: `/t/${TENANT}/${INSTANCE[platform]}${CHANNEL_PATH[platform]}`,
+    passivePath: platform === 'wechat' ? `/t/${TENANT}/${PASSIVE_INSTANCE}${CHANNEL_PATH.wechat}` : undefined,
     // Node prints "Debugger listening on ws://…" to stderr, which the harness keeps.
     inspectorUrl: /ws:\/\/127\.0\.0\.1:\d+\/[\w-]+/.exec(gateway.output())?.[0],
     async close() {
@@ -88,13 +100,29 @@ export async function startSwitchboard(options: GatewayOptions): Promise<Gateway
   }
 }
 
-function channelConfig({ platform, identity, sink }: GatewayOptions): Record<string, unknown> {
-  if (platform === 'telegram') {
-    const { botToken, secret } = identity as TelegramIdentity
-    return { botToken, webhookSecret: secret, apiRoot: sink.base, limits: LIMITS.telegram }
+/** The passive row's wait for the answer; the channel's default, well within WeChat's 5 s. */
+const PASSIVE_WAIT_MS = 1500
+
+function channelConfig({ platform, identity, sink }: GatewayOptions, port: number): Record<string, unknown> {
+  switch (platform) {
+    case 'telegram': {
+      const { botToken, secret } = identity as TelegramIdentity
+      return { botToken, webhookSecret: secret, apiRoot: sink.base, limits: LIMITS.telegram }
+    }
+    case 'teams': {
+      const { appId, appPassword } = identity as TeamsIdentity
+      return { appId, appPassword, openIdMetadataUrl: sink.openIdMetadataUrl, tokenUrl: sink.tokenUrl, serviceUrls: [sink.serviceUrl], limits: LIMITS.teams }
+    }
+    case 'wechat': {
+      const { appId, appSecret, token, encodingAESKey } = identity as WeChatIdentity
+      // Passive replies off: the answer goes through custom/send, the same work as the bare echo's.
+      return { transport: 'official-account', appId, appSecret, token, encodingAESKey, encryption: 'safe', apiRoot: sink.base, passiveReplyWaitMs: 0, limits: LIMITS.wechat }
+    }
+    case 'voice': {
+      const { accountSid, authToken } = identity as VoiceIdentity
+      return { accountSid, authToken, publicUrl: `http://127.0.0.1:${port}`, language: 'en-US' }
+    }
   }
-  const { appId, appPassword } = identity as TeamsIdentity
-  return { appId, appPassword, openIdMetadataUrl: sink.openIdMetadataUrl, tokenUrl: sink.tokenUrl, serviceUrls: [sink.serviceUrl], limits: LIMITS.teams }
 }
 
 /** Our own children running bin/switchboard.js (startGatewayProcess does not expose the pid). */
@@ -113,7 +141,7 @@ function gatewayPids(): number[] {
   return pids
 }
 
-/** Whether the build registers a channel type yet (the Teams and Telegram channels are being written). */
+/** Whether the build registers a channel type yet (a channel may still be being written). */
 export function channelAvailable(platform: Platform): string | undefined {
   try {
     const registry = readFileSync(new URL('../../channels/index.ts', import.meta.url), 'utf8')

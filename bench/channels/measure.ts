@@ -4,7 +4,7 @@ import { CLOCK_TICKS, cpuTicks, machineTicks, postgresPids, ticksBetween, ticksO
 import type { LoadEvent, LoadResult } from './messages.js'
 import type { PgCounters } from './pg-stats.js'
 
-export type SubjectId = 'koa' | 'sdk' | 'switchboard'
+export type SubjectId = 'koa' | 'sdk' | 'switchboard' | 'switchboard-passive'
 
 /** A server under load: a bare echo bot or the gateway, already listening. */
 export interface Subject {
@@ -48,8 +48,11 @@ export interface Measurement {
   load: Omit<LoadResult, 'histogram'>
 }
 
-/** One subject, one run: warm-up, the measured window (CPU read from /proc at its edges), drain. */
-export async function measure(load: Child, subject: Subject, settings: Settings): Promise<Measurement> {
+/**
+ * One subject, one run: warm-up, the measured window (CPU read from /proc at its edges), drain.
+ * `loops`: how many of the load child's conversations take part (all by default).
+ */
+export async function measure(load: Child, subject: Subject, settings: Settings, loops?: number): Promise<Measurement> {
   const snapshot = () => ({
     server: cpuTicks(subject.pid) ?? 0,
     load: cpuTicks(load.pid) ?? 0,
@@ -60,7 +63,7 @@ export async function measure(load: Child, subject: Subject, settings: Settings)
   const off = load.on<Extract<LoadEvent, { type: 'window' }>>('window', ({ edge, hrtimeUs }) => (edges[edge] = { at: snapshot(), hrtimeUs, pg: subject.pgCounters?.() }))
   const { result } = await load
     .request<Extract<LoadEvent, { type: 'loaded' }>>(
-      { cmd: 'run', port: subject.port, path: subject.path, ...settings },
+      { cmd: 'run', port: subject.port, path: subject.path, ...(loops === undefined ? {} : { loops }), ...settings },
       'loaded',
       (settings.warmupSeconds + settings.seconds) * 1000 + 2 * settings.timeoutMs + 30_000,
     )

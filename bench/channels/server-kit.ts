@@ -14,7 +14,7 @@ export function setting(name: string): string {
 }
 
 /** The webhook path every server of a platform answers on (the gateway's differs, and comes from its config). */
-export const WEBHOOK_PATH = { telegram: '/webhook', teams: '/api/messages' } as const
+export const WEBHOOK_PATH = { telegram: '/webhook', teams: '/api/messages', wechat: '/wechat', voice: '/voice' } as const
 
 /** Koa 3 and @koa/router, as in the gateway: one POST route, nothing else. */
 export function serveKoa(path: string, handler: Middleware): void {

@@ -19,12 +19,12 @@ export interface Sink {
   close(): Promise<void>
 }
 
-const send = (res: ServerResponse, status: number, body: string) => {
+export const send = (res: ServerResponse, status: number, body: string) => {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
   res.end(body)
 }
 
-async function listen(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<{ server: Server; base: string }> {
+export async function listen(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<{ server: Server; base: string }> {
   const server = createServer((req, res) => {
     handle(req, res).catch((error: Error) => send(res, 500, JSON.stringify({ error: error.message })))
   })
@@ -34,7 +34,7 @@ async function listen(handle: (req: IncomingMessage, res: ServerResponse) => Pro
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
 }
 
-const closer = (server: Server) => () =>
+export const closer = (server: Server) => () =>
   new Promise<void>((resolve) => {
     server.closeAllConnections()
     server.close(() => resolve())
