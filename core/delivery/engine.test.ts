@@ -138,6 +138,8 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     expect(second.channel.sent[0]).toMatchObject({ seq: 1, text: 'echo: hello' })
     expect(turnsRun).toBe(1)
 
+    // The send is marked in the background after the channel took it; the next start comes after that.
+    for (let i = 0; i < 500 && (await second.store.pendingOutbox({ tenant: 'acme' })).length > 0; i++) await new Promise((r) => setTimeout(r, 10))
     const third = boot(counting)
     expect(await third.engine.recover('acme')).toEqual({ turns: 0, replies: 0 })
   })
