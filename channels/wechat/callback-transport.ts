@@ -63,7 +63,7 @@ export async function startCallbacks(ctx: ChannelContext<CallbackConfig>): Promi
     windowSeconds: config.timestampWindowSeconds,
     maxBodyBytes: config.maxBodyBytes,
     passiveReplyWaitMs: config.passiveReplyWaitMs,
-    receiver: new CallbackReceiver({ tenant, links, delivery: ctx.delivery, transcript: ctx.transcript, log }),
+    receiver: new CallbackReceiver({ links, delivery: ctx.delivery, transcript: ctx.transcript, log }),
     passive,
     replay: new ReplayGuard({
       ttlSeconds: config.transport === 'wecom' ? WECOM_NONCE_SECONDS : 2 * config.timestampWindowSeconds,

@@ -1,4 +1,4 @@
-import type { Part, PartOf, TranscriptEntry } from '../../core/index.js'
+import type { InboundActivity, Part, PartOf, TranscriptEntry, TranscriptRepository } from '../../core/index.js'
 
 /** "1", " 2 ", "3." or full-width "１": a user answering a numbered list. */
 const NUMBER = /^\s*([0-9０-９]{1,2})\s*[.。、)）]?\s*$/
@@ -28,4 +28,18 @@ export function chosenValue(history: readonly Pick<TranscriptEntry, 'direction' 
     .filter((part: Part): part is PartOf<'choice'> => part.type === 'choice')
     .at(-1)
   return choice?.options[n - 1]?.value
+}
+
+/** Transcript entries read to find the list a numbered answer refers to: the bot's latest turn fits. */
+const RECENT_MESSAGES = 20
+
+/**
+ * A message "2" answering the bot's numbered list becomes that option's value, passed on as a
+ * button press would be. Only such a message reads the transcript.
+ */
+export async function withChosenOption(activity: InboundActivity, transcript: Pick<TranscriptRepository, 'history'>): Promise<InboundActivity> {
+  const n = activity.kind === 'message' ? chosenNumber(activity.text) : undefined
+  if (n === undefined) return activity
+  const value = chosenValue(await transcript.history(activity.tenant, activity.conversation.id, RECENT_MESSAGES), n)
+  return value === undefined ? activity : { ...activity, kind: 'postback', text: value, parts: [{ type: 'text', text: value }] }
 }

@@ -1,18 +1,14 @@
 import type { Logger } from 'pino'
 import { isSwitchboardError, sbError, type AcceptResult, type ChannelDeliveryPort, type ConversationLinks, type InboundActivity, type TranscriptRepository } from '../../core/index.js'
 import type { DecodedCallback } from './inbound.js'
-import { chosenNumber, chosenValue } from './numbered-choice.js'
+import { withChosenOption } from './numbered-choice.js'
 
 export interface ReceiverDeps {
-  tenant: string
   links: ConversationLinks
   delivery: ChannelDeliveryPort
   transcript: TranscriptRepository
   log: Logger
 }
-
-/** Transcript entries read to find the choice a numbered answer refers to: the bot's latest turn fits. */
-const HISTORY = 20
 
 /**
  * What a callback becomes once it is authentic and decoded: linked to its conversation, a
@@ -26,20 +22,11 @@ export class CallbackReceiver {
     let linked: InboundActivity
     try {
       const conversationId = await this.deps.links.resolve({ externalId: user, userId: user, ...(activity.locale ? { locale: activity.locale } : {}) })
-      linked = await this.#withChosenValue({ ...activity, conversation: { ...activity.conversation, id: conversationId } })
+      linked = await withChosenOption({ ...activity, conversation: { ...activity.conversation, id: conversationId } }, this.deps.transcript)
     } catch (error) {
       this.deps.log.error({ err: error, message: activity.id }, 'could not link the WeChat user to a conversation')
       throw isSwitchboardError(error) ? error : sbError('SB_ERR_STORE_UNAVAILABLE', 'the conversation could not be stored', [], error)
     }
     return this.deps.delivery.receive(linked)
-  }
-
-  /** "2" answering the bot's numbered list becomes the second option's value, as a button press would. */
-  async #withChosenValue(activity: InboundActivity): Promise<InboundActivity> {
-    const n = activity.kind === 'message' ? chosenNumber(activity.text) : undefined
-    if (n === undefined) return activity
-    const history = await this.deps.transcript.history(this.deps.tenant, activity.conversation.id, HISTORY)
-    const value = chosenValue(history, n)
-    return value === undefined ? activity : { ...activity, kind: 'postback', text: value, parts: [{ type: 'text', text: value }] }
   }
 }

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { backoffMs, isSwitchboardError, type BackoffPolicy, type ChannelDeliveryPort, type ConversationLinks, type InboundActivity, type TranscriptRepository } from '../../../core/index.js'
-import { chosenNumber, chosenValue } from '../numbered-choice.js'
+import { withChosenOption } from '../numbered-choice.js'
 import { decodeMessage, type DecodedMessage, type MessagePayload, type RoomPolicy } from './inbound.js'
 
 /** The parts of a wechaty Message the receiver reads. */
@@ -96,7 +96,7 @@ export class MessageReceiver {
           reference: chat.room ? { roomId: chat.id } : { contactId: chat.id },
         })
         const linked = { ...activity, conversation: { ...activity.conversation, id: conversationId } }
-        const result = await delivery.receive(await this.#withChosenOption(linked))
+        const result = await delivery.receive(await withChosenOption(linked, this.deps.transcript))
         return result.status
       } catch (error) {
         const shuttingDown = isSwitchboardError(error) && error.code === 'SB_ERR_SHUTTING_DOWN'
@@ -111,16 +111,4 @@ export class MessageReceiver {
       }
     }
   }
-
-  /** WeChat shows a choice as a numbered list, so "2" right after one is its second option, passed on as a button press would be. */
-  async #withChosenOption(activity: InboundActivity): Promise<InboundActivity> {
-    const n = chosenNumber(activity.text)
-    if (n === undefined) return activity
-    const history = await this.deps.transcript.history(activity.tenant, activity.conversation.id, RECENT_MESSAGES)
-    const value = chosenValue(history, n)
-    return value === undefined ? activity : { ...activity, kind: 'postback', text: value, parts: [{ type: 'text', text: value }] }
-  }
 }
-
-/** Enough of the transcript to hold the bot's latest turn. */
-const RECENT_MESSAGES = 20
