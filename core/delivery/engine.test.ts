@@ -292,6 +292,70 @@ describe.each(engines)('the delivery path on %s', (_name, open) => {
     expect(events).toEqual(['start slow', 'end slow', 'start fast', 'end fast'])
   })
 
+  describe('a message from outside a turn (a human agent, the desk)', () => {
+    const agentSays = (text: string) => ({ tenant: 'acme', conversationId, text, sender: { id: 'k_ana', role: 'agent' as const, name: 'Ana' } })
+
+    it('takes its place in seq order between the bot’s replies and goes out through the outbox', async () => {
+      const { engine, channel, store } = boot(echo)
+      await engine.receive(message('1', 'hi'))
+      await until(() => channel.sent.length === 1)
+      expect(await engine.deliver(agentSays('Ana here, let me check your order.'))).toEqual([{ messageId: expect.stringMatching(/^m_/), seq: 2 }])
+      await engine.receive(message('2', 'thanks'))
+      await until(() => channel.sent.length === 3)
+      expect(channel.sent.map((d) => [d.seq, d.text])).toEqual([
+        [1, 'echo: hi'],
+        [2, 'Ana here, let me check your order.'],
+        [3, 'echo: thanks'],
+      ])
+      const said = (await new TranscriptRepository(t.db).outboundAfter('acme', conversationId, 1, 1))[0]!
+      expect(said).toMatchObject({ senderId: 'k_ana', senderRole: 'agent', annotations: { senderName: 'Ana' } })
+      // Marked sent in the background once the channel took it.
+      for (let i = 0; i < 500 && (await store.pendingOutbox({ tenant: 'acme' })).length > 0; i++) await new Promise((r) => setTimeout(r, 10))
+      expect(await store.pendingOutbox({ tenant: 'acme' })).toEqual([])
+    })
+
+    it('splits a long message to the channel’s limit and keeps hints on it, as for the bot', async () => {
+      const { engine, channel } = boot(echo)
+      const long = 'Your refund was approved today. It reaches your card in three to five days.'
+      const written = await engine.deliver({ ...agentSays(long), hints: { handoff: true } })
+      expect(written.map((w) => w.seq)).toEqual([1, 2])
+      await until(() => channel.sent.length === 2)
+      expect(channel.sent.map((d) => d.text).join(' ')).toBe(long)
+      expect(channel.sent[1]!.hints).toMatchObject({ handoff: true })
+    })
+
+    it('pushes to a resumable channel with no outbox row: the client resumes from the transcript', async () => {
+      const channel = new RecordingChannel()
+      channel.outcomes = [{ status: 'deferred' }]
+      const { engine, store } = boot(echo, channel, new DeliveryStore(t.db), true)
+      await engine.deliver({ tenant: 'acme', conversationId, text: 'You are number 2 in line.', sender: { id: 'handoff', role: 'system' } })
+      await until(() => channel.sent.length === 1)
+      expect(await store.pendingOutbox({ tenant: 'acme' })).toEqual([])
+      expect((await new TranscriptRepository(t.db).outboundAfter('acme', conversationId, 0)).map((m) => [m.seq, m.senderRole, m.text])).toEqual([[1, 'system', 'You are number 2 in line.']])
+    })
+
+    it('finds the next free seq when another replica wrote to the conversation meanwhile', async () => {
+      const here = boot(echo)
+      const there = boot(echo)
+      await here.engine.deliver(agentSays('one'))
+      await there.engine.deliver(agentSays('two'))
+      await here.engine.deliver(agentSays('three'))
+      expect((await new TranscriptRepository(t.db).outboundAfter('acme', conversationId, 0)).map((m) => [m.seq, m.text])).toEqual([
+        [1, 'one'],
+        [2, 'two'],
+        [3, 'three'],
+      ])
+    })
+
+    it('refuses an unknown conversation, and one whose channel is not running', async () => {
+      const { engine } = boot(echo)
+      await expect(engine.deliver({ ...agentSays('hello'), conversationId: 'nope' })).rejects.toMatchObject({ code: 'SB_ERR_NOT_FOUND' })
+      const elsewhere = await new ConversationRepository(t.db).ensure({ tenant: 'acme', channel: 'test', instance: 'gone', externalId: 'u2', userId: 'u2' })
+      engine.attach(() => ({ pipeline: new Pipeline([]), log: silent, locale: 'en', signal: new AbortController().signal, channel: () => undefined }))
+      await expect(engine.deliver({ ...agentSays('hello'), conversationId: elsewhere.id })).rejects.toMatchObject({ code: 'SB_ERR_CHANNEL_UNAVAILABLE' })
+    })
+  })
+
   it('refuses new messages once closing, so the client keeps them and resends', async () => {
     const { engine } = boot(echo)
     await engine.close(100)

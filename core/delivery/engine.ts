@@ -4,14 +4,14 @@ import type { Clock } from '../clock.js'
 import type { GatewayConfig } from '../config/gateway-schema.js'
 import { Tokens } from '../di/tokens.js'
 import { sbError, isSwitchboardError } from '../errors.js'
-import { plainText, type InboundActivity, type Reply } from '../message/index.js'
+import { plainText, type InboundActivity, type Part, type Reply } from '../message/index.js'
 import type { TenantLimits } from '../limits/tenant-limits.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Pipeline } from '../pipeline/pipeline.js'
 import { createTurn } from '../pipeline/turn.js'
-import type { ChannelCapabilities, ChannelConnection, OutboundDelivery, SendOutcome } from '../plugin/channel.js'
+import type { ChannelCapabilities, ChannelConnection, OutboundDelivery, ReplyHints, SendOutcome } from '../plugin/channel.js'
 import type { AcceptResult, DeliveryStore, InboundRecord, OutboundMessage, OutboxItem } from '../store/delivery-store.js'
-import { isStoreUnavailable } from '../store/errors.js'
+import { isDataError, isStoreUnavailable } from '../store/errors.js'
 import { newId } from '../store/ids.js'
 import type { TranscriptRepository } from '../store/transcript.js'
 import { KeyedSerialQueue } from './keyed-serial-queue.js'
@@ -34,6 +34,21 @@ export interface TurnTarget {
 }
 
 export type TenantDirectory = (tenant: string) => TurnTarget | undefined
+
+/** A message written outside a turn: by a human agent, or by the desk (queue position, ticket number). */
+export interface DeskDelivery {
+  tenant: string
+  conversationId: string
+  text: string
+  /** Richer than `text` (a rating as a 1–5 choice); rendered for the channel like a bot reply. */
+  parts?: Part[]
+  sender: { id: string; role: 'agent' | 'system'; name?: string }
+  hints?: ReplyHints
+  annotations?: Record<string, unknown>
+}
+
+/** Another replica may have taken the seq this one expected; rereading the conversation settles it. */
+const DELIVER_ATTEMPTS = 3
 
 const BOT_ID = 'bot'
 
@@ -185,6 +200,54 @@ export class DeliveryEngine {
     return { turns, replies }
   }
 
+  /**
+   * Writes a message into a conversation from outside its turns: committed to the transcript (and
+   * the outbox, for channels without resume) on the conversation's own queue, so it takes its place
+   * in seq order between the bot's replies, then sent on the conversation's channel like they are.
+   */
+  async deliver(input: DeskDelivery): Promise<{ messageId: string; seq: number }[]> {
+    if (this.#closing) throw sbError('SB_ERR_SHUTTING_DOWN')
+    const instance = await this.store.conversationInstance(input.tenant, input.conversationId)
+    if (instance === undefined) throw sbError('SB_ERR_NOT_FOUND', 'no such conversation', [{ path: 'conversationId', message: `unknown conversation ${input.conversationId}` }])
+    const channel = this.#directory(input.tenant)?.channel(instance)
+    if (!channel) throw sbError('SB_ERR_CHANNEL_UNAVAILABLE', `the channel instance "${instance}" of this conversation is not running`)
+    const key = conversationKey(input.tenant, input.conversationId)
+    return this.turns.call(key, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#commitDesk(input, instance, channel)
+        } catch (error) {
+          this.#forget(key)
+          if (attempt >= DELIVER_ATTEMPTS || !isDataError(error)) throw error
+        }
+      }
+    })
+  }
+
+  async #commitDesk(input: DeskDelivery, instance: string, channel: ChannelTarget): Promise<{ messageId: string; seq: number }[]> {
+    const key = conversationKey(input.tenant, input.conversationId)
+    const before = await this.#conversationState(input.tenant, input.conversationId)
+    const reply: Reply = { parts: input.parts ?? [{ type: 'text', text: input.text }], ...input.hints }
+    const messages = outboundMessages([reply], channel.capabilities, before.seq, new Date(this.clock.now()))
+    const seq = messages.at(-1)?.seq ?? before.seq
+    const turnId = newId('d_')
+    const outbox = !channel.capabilities.resumable
+    await this.store.commitMessages({
+      tenant: input.tenant,
+      conversationId: input.conversationId,
+      instance,
+      turnId,
+      sender: input.sender,
+      annotations: { ...input.annotations, ...(input.sender.name ? { senderName: input.sender.name } : {}) },
+      messages,
+      outbox,
+    })
+    this.#remember(key, { seq, memory: before.memory })
+    const items = messages.map((m) => toItem({ tenant: input.tenant, conversationId: input.conversationId, instance, turnId }, m))
+    void this.#sends.run(key, () => (outbox ? this.#send(items, channel) : this.#push(items, channel)))
+    return messages.map((m) => ({ messageId: m.id, seq: m.seq }))
+  }
+
   /** Stops accepting, waits (bounded) for running turns and sends, and flushes queued writes. */
   async close(graceMs: number): Promise<boolean> {
     this.#closing = true
@@ -244,17 +307,9 @@ export class DeliveryEngine {
     const before = await this.#conversationState(record.tenant, record.conversationId)
     const answer = await this.#answer(record, target, channel, JSON.parse(before.memory) as Record<string, unknown>)
     if (!answer) return false
-    let seq = before.seq
     const memory = this.#changedMemory(record, before.memory, answer.memory)
-    const now = new Date(this.clock.now())
-    const messages: OutboundMessage[] = renderReplies(answer.replies, channel.capabilities).map(({ parts, hints }) => ({
-      id: newId('m_'),
-      seq: ++seq,
-      parts,
-      text: plainText(parts),
-      ...(hints ? { hints } : {}),
-      createdAt: now,
-    }))
+    const messages = outboundMessages(answer.replies, channel.capabilities, before.seq, new Date(this.clock.now()))
+    const seq = messages.at(-1)?.seq ?? before.seq
     const committed = await this.store.commitTurn({
       inbound: record,
       botId: BOT_ID,
@@ -466,6 +521,17 @@ export class DeliveryEngine {
   }
 }
 
+/** Replies rendered for the channel, as numbered messages following the conversation's last seq. */
+const outboundMessages = (replies: readonly Reply[], capabilities: ChannelCapabilities, lastSeq: number, createdAt: Date): OutboundMessage[] =>
+  renderReplies(replies, capabilities).map(({ parts, hints }, i) => ({
+    id: newId('m_'),
+    seq: lastSeq + i + 1,
+    parts,
+    text: plainText(parts),
+    ...(hints ? { hints } : {}),
+    createdAt,
+  }))
+
 const toDelivery = (item: OutboxItem): OutboundDelivery => ({
   id: item.id,
   seq: item.seq,
@@ -478,7 +544,7 @@ const toDelivery = (item: OutboxItem): OutboundDelivery => ({
   attempt: item.attempts + 1,
 })
 
-const toItem = (record: InboundRecord, m: OutboundMessage): OutboxItem => ({
+const toItem = (record: Pick<InboundRecord, 'tenant' | 'conversationId' | 'instance' | 'turnId'>, m: OutboundMessage): OutboxItem => ({
   id: m.id,
   tenant: record.tenant,
   conversationId: record.conversationId,

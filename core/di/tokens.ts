@@ -15,6 +15,8 @@ import type { Scope } from './scope.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { TenantLimits } from '../limits/tenant-limits.js'
 import type { Redis } from 'ioredis'
+import type { CustomerStore, HandoffDesk, HandoffStore, NoteStore, SupportEvents, TicketStore, VipLookup } from '../support/ports.js'
+import type { TicketPolicy } from '../support/sla.js'
 
 const token = <T>(name: string): InjectionToken<T> => Symbol.for(`switchboard.${name}`) as InjectionToken<T>
 
@@ -42,11 +44,23 @@ export const Tokens = {
   RootScope: token<Scope>('RootScope'),
   /** Signs session tokens (web chat); the same on every replica. */
   SessionSecret: token<Uint8Array>('SessionSecret'),
+  Customers: token<CustomerStore>('Customers'),
+  Tickets: token<TicketStore>('Tickets'),
+  Handoffs: token<HandoffStore>('Handoffs'),
+  Notes: token<NoteStore>('Notes'),
+  SupportEvents: token<SupportEvents>('SupportEvents'),
   // tenant (child container)
   TenantId: token<string>('TenantId'),
   TenantConfig: token<TenantConfig>('TenantConfig'),
   TenantScope: token<Scope>('TenantScope'),
   TenantLogger: token<Logger>('TenantLogger'),
+  // the tenant's plugins (TenantRuntime.services): provided by a plugin, absent when it is not enabled
+  /** Provided by the handoff plugin: what agents do (the console and admin API call it). */
+  HandoffDesk: token<HandoffDesk>('HandoffDesk'),
+  /** Provided by the ticketing plugin: ticket numbers' prefix and SLA; core defaults otherwise. */
+  TicketPolicy: token<TicketPolicy>('TicketPolicy'),
+  /** Provided by any tenant plugin that knows its customers' VIP level (a CRM lookup). */
+  VipLookup: token<VipLookup>('VipLookup'),
   // channel instance (grandchild container)
   ChannelInstance: token<string>('ChannelInstance'),
   ChannelScope: token<Scope>('ChannelScope'),

@@ -29,10 +29,18 @@ import { closeRedis, openRedis } from '../redis/client.js'
 import { createAdminApi } from '../admin/index.js'
 import { ApiKeyStore } from '../admin/auth/api-keys.js'
 import { createHealthProbe } from './health.js'
+import { recordSupportGauges } from '../support/gauges.js'
 import { createHttpApp } from './http-app.js'
 import { RouteTable } from './route-table.js'
 import { loadSessionSecret } from './session-secret.js'
 import { clientAddress } from './client-address.js'
+import { CustomerRepository } from '../support/customers.js'
+import { TicketRepository } from '../support/tickets.js'
+import { HandoffRepository } from '../support/handoffs.js'
+import { NoteRepository } from '../support/notes.js'
+import { createSupportEvents } from '../support/events.js'
+import { createConsole } from '../console/index.js'
+import { OidcVerifier } from '../admin/auth/oidc.js'
 
 export interface GatewayOptions {
   configDir: string
@@ -111,6 +119,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     root.registerSingleton(Tokens.Transcript, TranscriptRepository)
     root.registerSingleton(Tokens.DeliveryStore, DeliveryStore)
     root.registerSingleton(Tokens.Delivery, DeliveryEngine)
+    // support: customers, tickets, handoffs and notes, with live events for consoles on every replica
+    root.registerSingleton(Tokens.Customers, CustomerRepository)
+    root.registerSingleton(Tokens.Tickets, TicketRepository)
+    root.registerSingleton(Tokens.Handoffs, HandoffRepository)
+    root.registerSingleton(Tokens.Notes, NoteRepository)
+    const supportEvents = createSupportEvents({ redis, log })
+    rootScope.onDispose(() => supportEvents.close(), 'support events')
+    root.register(Tokens.SupportEvents, { useValue: supportEvents })
 
     const store = root.resolve(Tokens.DeliveryStore)
     const delivery = root.resolve(Tokens.Delivery)
@@ -122,6 +138,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         metrics.outboxPending.set({ tenant }, stats.pending)
         metrics.outboxOldest.set({ tenant }, stats.oldestSeconds)
       }
+      // support: queue lengths and SLA breaches, read at scrape time like the outbox
+      await recordSupportGauges(root, metrics, tenants.ids)
     }
 
     const routes = new RouteTable()
@@ -132,9 +150,25 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
     const health = createHealthProbe({ db, metrics, closing: () => delivery.closing, tenantCount: () => tenants.ids.length })
     const admin = gateway.admin.enabled ? createAdminApi(root, tenants, (ctx) => clientAddress(ctx.req, gateway.server.trustProxy)) : undefined
-    const app = createHttpApp({ routes, metrics, log, health, trustProxy: gateway.server.trustProxy, admin })
+    // console: the agents' web console rides on the admin API, so it exists only where that does
+    const agentConsole = gateway.admin.enabled
+      ? createConsole({
+          root,
+          tenants,
+          keys: root.resolve(ApiKeyStore),
+          oidc: gateway.admin.oidc ? new OidcVerifier(gateway.admin.oidc) : undefined,
+          secret: secret.key,
+          log: log.child({ component: 'console' }),
+          clientAddress: (request) => clientAddress(request, gateway.server.trustProxy),
+        })
+      : undefined
+    if (agentConsole) rootScope.onDispose(() => agentConsole.close(), 'agent console')
+    const app = createHttpApp({ routes, metrics, log, health, trustProxy: gateway.server.trustProxy, admin, console: agentConsole?.http })
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 }, app.callback())
-    server.on('upgrade', (request, socket, head) => routes.handleUpgrade(request, socket, head, delivery.closing))
+    server.on('upgrade', (request, socket, head) => {
+      if (agentConsole?.handlesUpgrade(request)) return agentConsole.upgrade(request, socket, head, delivery.closing)
+      routes.handleUpgrade(request, socket, head, delivery.closing)
+    })
     server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
     })
@@ -167,6 +201,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const drained = await delivery.close(graceMs)
       if (!drained) log.warn('grace period over with turns still running; they resume after restart')
       await tenants.stopAll()
+      // Upgraded sockets keep the server open: consoles are told to go before it waits for them.
+      await agentConsole?.close()
       await audit.flush()
       server.closeAllConnections()
       await stopListening

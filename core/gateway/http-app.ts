@@ -2,6 +2,7 @@ import { requestIdFrom } from '../observability/request-id.js'
 import Koa from 'koa'
 import type Router from '@koa/router'
 import { ADMIN_PREFIX } from '../admin/http/admin-router.js'
+import { CONSOLE_PREFIX } from '../console/http.js'
 import type { Logger } from 'pino'
 import { isSwitchboardError, sbError } from '../errors.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -12,7 +13,16 @@ import type { RouteTable } from './route-table.js'
  * The HTTP surface: operations endpoints and the per-tenant channel routes. No body parser runs
  * here: channels read raw bodies themselves, since signatures are computed over raw bytes.
  */
-export function createHttpApp(options: { routes: RouteTable; metrics: Metrics; log: Logger; health: HealthProbe; trustProxy: boolean; admin?: Router }): Koa {
+export function createHttpApp(options: {
+  routes: RouteTable
+  metrics: Metrics
+  log: Logger
+  health: HealthProbe
+  trustProxy: boolean
+  admin?: Router
+  /** The agent console's page and sign-in, under /console. */
+  console?: Koa.Middleware
+}): Koa {
   const { routes, metrics, log, health } = options
   const app = new Koa({ proxy: options.trustProxy })
   app.silent = true
@@ -65,6 +75,11 @@ export function createHttpApp(options: { routes: RouteTable; metrics: Metrics; l
     // Webhooks and chat pages never walk the admin route list.
     const admin = options.admin.routes()
     app.use((ctx, next) => (ctx.path.startsWith(ADMIN_PREFIX) ? admin(ctx as Parameters<typeof admin>[0], next) : next()))
+  }
+
+  if (options.console) {
+    const agentConsole = options.console
+    app.use((ctx, next) => (ctx.path === CONSOLE_PREFIX || ctx.path.startsWith(`${CONSOLE_PREFIX}/`) ? agentConsole(ctx, next) : next()))
   }
 
   app.use(async (ctx, next) => {

@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
+/** Seconds a customer waits for a human: the VIP target (30 s) sits on a bucket edge. */
+const HANDOFF_BUCKETS = [5, 10, 15, 30, 60, 120, 300, 600, 1800]
+
 /**
  * The gateway's Prometheus metrics on a registry of its own (several gateways can share a process
  * in tests). Labels are bounded: tenant, channel type, direction, outcome, error code.
@@ -162,6 +165,58 @@ export class Metrics {
     help: 'Knowledge-base hybrid search latency',
     labelNames: ['tenant'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  })
+
+  // The support desk: how long customers wait for a human, VIPs apart (vip = level '0'…'9', bounded).
+  readonly handoffQueueLength = new Gauge({
+    name: 'switchboard_handoff_queue_length',
+    help: 'Conversations waiting for a human agent, by VIP level',
+    labelNames: ['tenant', 'vip'] as const,
+    registers: [this.registry],
+  })
+
+  readonly handoffQueueOldest = new Gauge({
+    name: 'switchboard_handoff_queue_oldest_seconds',
+    help: 'How long the longest-waiting queued conversation has waited',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  })
+
+  readonly ticketsBreachingSla = new Gauge({
+    name: 'switchboard_tickets_breaching_sla',
+    help: 'Unresolved tickets past a due time, by SLA clock (first_response, resolve)',
+    labelNames: ['tenant', 'clock'] as const,
+    registers: [this.registry],
+  })
+
+  readonly handoffWait = new Histogram({
+    name: 'switchboard_handoff_wait_seconds',
+    help: 'Time from entering the queue to an agent taking the conversation, by VIP level',
+    labelNames: ['tenant', 'vip'] as const,
+    buckets: HANDOFF_BUCKETS,
+    registers: [this.registry],
+  })
+
+  readonly handoffFirstResponse = new Histogram({
+    name: 'switchboard_handoff_first_response_seconds',
+    help: 'Time from entering the queue to the first human reply, by VIP level (the VIP target is under 30 s)',
+    labelNames: ['tenant', 'vip'] as const,
+    buckets: HANDOFF_BUCKETS,
+    registers: [this.registry],
+  })
+
+  readonly handoffs = new Counter({
+    name: 'switchboard_handoffs_total',
+    help: 'Handoff steps by reason and outcome (queued, taken, resolved, abandoned, after_hours)',
+    labelNames: ['tenant', 'reason', 'outcome'] as const,
+    registers: [this.registry],
+  })
+
+  readonly tickets = new Counter({
+    name: 'switchboard_tickets_total',
+    help: 'Tickets created, by source and priority',
+    labelNames: ['tenant', 'source', 'priority'] as const,
     registers: [this.registry],
   })
 

@@ -48,6 +48,23 @@ export interface TurnCommit {
   outbox: boolean
 }
 
+/**
+ * Messages written outside a turn (a human agent, the desk telling a customer where they stand):
+ * transcript and outbox rows in one statement, seq'd after the conversation's earlier replies.
+ */
+export interface MessageCommit {
+  tenant: string
+  conversationId: string
+  instance: string
+  /** Groups the messages like a turn does: one id per delivery. */
+  turnId: string
+  sender: { id: string; role: 'agent' | 'system' }
+  /** Stored on each message with its reply hints. */
+  annotations: Record<string, unknown>
+  messages: OutboundMessage[]
+  outbox: boolean
+}
+
 export interface OutboxRef {
   tenant: string
   id: string
@@ -96,6 +113,37 @@ export class DeliveryStore {
    */
   commitTurn(commit: TurnCommit): Promise<boolean> {
     return this.#commit.push(commit)
+  }
+
+  /** Commits out-of-turn messages; their seqs must be free (a unique violation means another replica wrote first). */
+  async commitMessages(commit: MessageCommit): Promise<void> {
+    const rows = commit.messages.map((m) => ({
+      id: m.id,
+      seq: m.seq,
+      text: m.text,
+      parts: m.parts,
+      annotations: { ...commit.annotations, ...m.hints },
+      created_at: m.createdAt.toISOString(),
+    }))
+    await this.db.tenant(commit.tenant).query(
+      `WITH r AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, seq int, text text, parts jsonb, annotations jsonb, created_at timestamptz)),
+       transcript AS (
+         INSERT INTO messages (id, tenant_id, conversation_id, direction, turn_id, seq, platform_msg_id, sender_id, sender_role, kind, text, parts, annotations, created_at)
+         SELECT id, $2, $3, 'out', $4, seq, NULL, $5, $6, 'message', text, parts, annotations, created_at FROM r
+         RETURNING id),
+       queued AS (
+         INSERT INTO outbox (id, tenant_id, conversation_id, instance, seq, next_attempt_at, created_at)
+         SELECT r.id, $2, $3, $7, r.seq, r.created_at, r.created_at FROM r JOIN transcript USING (id) WHERE $8::boolean)
+       UPDATE conversations SET last_activity_at = now() WHERE tenant_id = $2 AND id = $3`,
+      [JSON.stringify(rows), commit.tenant, commit.conversationId, commit.turnId, commit.sender.id, commit.sender.role, commit.instance, commit.outbox],
+    )
+  }
+
+  /** Which channel instance a conversation lives on; undefined when the tenant has no such conversation. */
+  async conversationInstance(tenant: string, conversationId: string): Promise<string | undefined> {
+    const rows = await this.db.tenant(tenant).query<{ instance: string }>(`SELECT instance FROM conversations WHERE tenant_id = $1 AND id = $2`, [tenant, conversationId])
+    return rows[0]?.instance
   }
 
   markSent(item: OutboxRef): Promise<void> {

@@ -4,8 +4,15 @@ import { textActivity } from '../../test/kit/activities.js'
 import { ConversationRepository } from './conversations.js'
 import { DeliveryStore } from './delivery-store.js'
 import { newId } from './ids.js'
+import { CustomerRepository } from '../support/customers.js'
+import { HandoffRepository } from '../support/handoffs.js'
+import { NoteRepository } from '../support/notes.js'
+import { DEFAULT_TICKET_POLICY } from '../support/sla.js'
+import { TicketRepository } from '../support/tickets.js'
+import { systemClock } from '../clock.js'
 
-const TENANT_TABLES = ['conversations', 'messages', 'inbox', 'outbox', 'api_keys', 'audit_log']
+const SUPPORT_TABLES = ['customers', 'customer_identities', 'customer_ratings', 'tenant_counters', 'tickets', 'ticket_events', 'ticket_conversations', 'handoffs', 'conversation_notes']
+const TENANT_TABLES = ['conversations', 'messages', 'inbox', 'outbox', 'api_keys', 'audit_log', ...SUPPORT_TABLES]
 
 /**
  * Isolation is a property of the database, not of the repositories' WHERE clauses: these tests
@@ -39,6 +46,7 @@ describe.each(engines)('tenant isolation on %s', (_name, open) => {
       await t.db.withTenant(tenant, (tx) =>
         tx.query(`INSERT INTO api_keys (id, tenant_id, name, role, hash, created_by) VALUES ($1, $2, 'k', 'viewer', $3, 'test')`, [newId('k_'), tenant, newId('h_')]),
       )
+      await seedSupportDesk(t, tenant, c.id)
       await t.db.withTenant(tenant, (tx) =>
         tx.query(
           `INSERT INTO audit_log (tenant_id, seq, id, at, actor_type, actor_id, action, outcome, prev_hash, hash) VALUES ($1, 1, $2, now(), 'system', 'test', 'test', 'success', '0', '1')`,
@@ -80,6 +88,20 @@ describe.each(engines)('tenant isolation on %s', (_name, open) => {
     expect(globex.map((m) => m.text)).toEqual(['secret of globex', 'answer for globex'])
   })
 
+  it('keeps the support desk apart: unfiltered updates touch only own tickets and handoffs, and ticket history cannot be rewritten', async () => {
+    const closed = await t.db.tenant('acme').query<{ tenant_id: string }>(`UPDATE tickets SET status = 'closed' RETURNING tenant_id`)
+    const taken = await t.db.tenant('acme').query<{ tenant_id: string }>(`UPDATE handoffs SET state = 'assigned', agent_id = 'intruder' RETURNING tenant_id`)
+    expect(closed.map((r) => r.tenant_id)).toEqual(['acme'])
+    expect(taken.map((r) => r.tenant_id)).toEqual(['acme'])
+    const [globex] = await t.db.tenant('globex').query<{ status: string; state: string }>(`SELECT (SELECT status FROM tickets) AS status, (SELECT state FROM handoffs) AS state`)
+    expect(globex).toEqual({ status: 'open', state: 'queued' })
+    // Counters are per tenant: acme's next number does not move globex's.
+    const [counters] = await t.db.owner.query<{ n: number }>(`SELECT count(DISTINCT value)::int AS n FROM tenant_counters`)
+    expect(counters!.n).toBe(1)
+    await expect(t.db.tenant('acme').query(`UPDATE ticket_events SET note = 'rewritten'`)).rejects.toThrow(/permission denied/)
+    await expect(t.db.tenant('acme').query(`DELETE FROM ticket_events`)).rejects.toThrow(/permission denied/)
+  })
+
   it('shows nothing to the application role when no tenant is set', async () => {
     const rows = await t.db.owner.transaction(async (tx) => {
       await tx.query('SET LOCAL ROLE switchboard_app')
@@ -112,3 +134,15 @@ describe.each(engines)('tenant isolation on %s', (_name, open) => {
     await expect(t.db.tenant(`acme', true); RESET ROLE; --`).query('SELECT 1')).rejects.toThrow(/not a tenant id/)
   })
 })
+
+/** A row in every support table: a customer who rated, a ticket on the conversation, a queued handoff, a note. */
+async function seedSupportDesk(t: TestDatabase, tenant: string, conversationId: string): Promise<void> {
+  const actor = { type: 'key' as const, id: `${tenant}-agent` }
+  const customers = new CustomerRepository(t.db, systemClock)
+  const customer = await customers.resolve(tenant, { channel: 'websocket', instance: 'web', userId: `${tenant}-visitor` })
+  await customers.attachConversation(tenant, conversationId, customer.id)
+  await customers.rate(tenant, { customerId: customer.id, conversationId, score: 5 })
+  await new TicketRepository(t.db, systemClock).create(tenant, { subject: `${tenant} ticket`, priority: 'high', source: 'agent', customerId: customer.id, conversationId }, actor, DEFAULT_TICKET_POLICY.sla)
+  await new HandoffRepository(t.db, systemClock).enqueue(tenant, { conversationId, customerId: customer.id, channel: 'websocket', instance: 'web', reason: 'human_agent', vipLevel: 0 }, new Date())
+  await new NoteRepository(t.db, systemClock).add(tenant, conversationId, actor, `${tenant} note`)
+}

@@ -26,6 +26,11 @@ export interface TenantRuntime extends TurnTarget {
   readonly container: DependencyContainer
   readonly scope: Scope
   readonly channels: ReadonlyMap<string, ChannelTarget>
+  /**
+   * What the current pipeline's plugins provide (the handoff desk, an LLM): resolve per use, since
+   * a reload replaces it.
+   */
+  readonly services: DependencyContainer
   readonly startedAt: Date
   readonly reloadedAt: Date | undefined
   channelStatus(): Promise<ChannelStatus[]>
@@ -41,6 +46,7 @@ export interface TenantRuntime extends TurnTarget {
 interface Generation {
   scope: Scope
   pipeline: Pipeline
+  services: DependencyContainer
 }
 
 interface RunningChannel {
@@ -102,6 +108,9 @@ class Runtime implements TenantRuntime {
   }
   get pipeline(): Pipeline {
     return this.#generation.pipeline
+  }
+  get services(): DependencyContainer {
+    return this.#generation.services
   }
   get locale(): string {
     return this.#config.locale
@@ -199,7 +208,7 @@ class Runtime implements TenantRuntime {
   async #buildPipeline(config: ResolvedTenant): Promise<Generation> {
     const scope = this.scope.child(`plugins#${++this.#generations}`)
     try {
-      const { hooks } = await setupPlugins({
+      const { hooks, container } = await setupPlugins({
         tenant: config.id,
         entries: config.plugins,
         parent: this.container,
@@ -208,7 +217,7 @@ class Runtime implements TenantRuntime {
         metrics: this.root.resolve(Tokens.Metrics),
         paths: { config: config.dir, data: resolve(this.root.resolve(Tokens.GatewayConfig).storage.dataDir) },
       })
-      return { scope, pipeline: new Pipeline(hooks) }
+      return { scope, pipeline: new Pipeline(hooks), services: container }
     } catch (error) {
       await scope.dispose()
       throw error

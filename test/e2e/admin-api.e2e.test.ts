@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import type { z } from 'zod'
 import { adminRoutes } from '../../core/admin/index.js'
 import { ApiKeyStore } from '../../core/admin/auth/api-keys.js'
@@ -11,6 +12,7 @@ import type { AdminRoute } from '../../core/admin/http/route.js'
 import type { AuditLog } from '../../core/audit/audit-log.js'
 import type { AuditEntry } from '../../core/audit/entry.js'
 import { Tokens } from '../../core/di/tokens.js'
+import { DEFAULT_TICKET_POLICY } from '../../core/support/sla.js'
 import { freshPostgres, type TestDatabase } from '../databases.js'
 import { FakeOidcIssuer } from '../fakes/oidc-issuer.js'
 import { AdminClient, type AdminResponse } from '../harness/admin-client.js'
@@ -23,6 +25,9 @@ import { ChatClient } from '../harness/ws-client.js'
 
 const ROLES = ['platform-admin', 'tenant-admin', 'agent', 'auditor', 'viewer'] as const
 type Role = (typeof ROLES)[number]
+/** Who works the support desk: customers, tickets, handoffs. */
+const DESK: readonly Role[] = ['platform-admin', 'tenant-admin', 'agent']
+const NO_DESK = '409 SB_ERR_HANDOFF_DISABLED'
 const TENANT_ROLES = ['tenant-admin', 'agent', 'auditor', 'viewer'] as const
 type TenantRole = (typeof TENANT_ROLES)[number]
 const TENANTS = ['demo', 'globex'] as const
@@ -73,7 +78,10 @@ async function startWorld(options: { databaseUrl?: string; oidc?: FakeOidcIssuer
   // A config folder of our own: the tests add, break and remove tenant files.
   const configDir = await mkdtemp(join(tmpdir(), 'switchboard-admin-config-'))
   await mkdir(join(configDir, 'tenants'))
-  await copyFile(join(repoConfigDir, 'tenants', 'demo.yaml'), join(configDir, 'tenants', 'demo.yaml'))
+  // The demo tenant as shipped, minus the handoff plugin: the desk's actions answer "disabled"
+  // here (the handoff e2e suites exercise them with it).
+  const demo = parseYaml(await readFile(join(repoConfigDir, 'tenants', 'demo.yaml'), 'utf8')) as { plugins: { type: string }[] }
+  await writeFile(join(configDir, 'tenants', 'demo.yaml'), stringifyYaml({ ...demo, plugins: demo.plugins.filter((p) => p.type !== 'handoff') }))
   await cp(join(repoConfigDir, 'knowledge', 'demo'), join(configDir, 'knowledge', 'demo'), { recursive: true })
   await writeFile(join(configDir, 'tenants', 'globex.yaml'), GLOBEX_YAML)
   const oidc = options.oidc
@@ -145,7 +153,7 @@ async function chat(gw: TestGateway, tenant: string, lines: string[], name?: str
  * so a change to the grants shows up as a failing row). `platformSpace`: the route also works on
  * the platform's own key and audit space `_platform` (platform-admin only).
  */
-const RULES: Record<string, { who: readonly Role[]; status?: number; platformSpace?: true }> = {
+const RULES: Record<string, { who: readonly Role[]; status?: number; platformSpace?: true; permitted?: string }> = {
   'GET /tenants': { who: ROLES },
   'POST /tenants': { who: ['platform-admin'], status: 201 },
   'GET /tenants/:tenant': { who: ROLES },
@@ -163,7 +171,43 @@ const RULES: Record<string, { who: readonly Role[]; status?: number; platformSpa
   'GET /tenants/:tenant/audit': { who: ['platform-admin', 'tenant-admin', 'auditor'], platformSpace: true },
   'GET /tenants/:tenant/audit/export': { who: ['platform-admin', 'tenant-admin', 'auditor'], platformSpace: true },
   'GET /tenants/:tenant/audit/verify': { who: ['platform-admin', 'tenant-admin', 'auditor'], platformSpace: true },
+  'GET /tenants/:tenant/customers': { who: DESK },
+  'GET /tenants/:tenant/customers/:customer': { who: DESK },
+  'PATCH /tenants/:tenant/customers/:customer': { who: ['platform-admin', 'tenant-admin'] },
+  'POST /tenants/:tenant/customers/:customer/link': { who: ['platform-admin', 'tenant-admin'] },
+  'GET /tenants/:tenant/tickets': { who: DESK },
+  'POST /tenants/:tenant/tickets': { who: DESK, status: 201 },
+  'GET /tenants/:tenant/tickets/:ticket': { who: DESK },
+  'PATCH /tenants/:tenant/tickets/:ticket': { who: DESK },
+  'POST /tenants/:tenant/tickets/:ticket/conversations': { who: DESK },
+  'GET /tenants/:tenant/handoffs/queue': { who: DESK },
+  'GET /tenants/:tenant/handoffs': { who: DESK },
+  // The matrix's tenants run without the handoff plugin: an action that passed the permission
+  // check reaches the desk and hears that it is off.
+  'POST /tenants/:tenant/handoffs/take': { who: DESK, permitted: NO_DESK },
+  'POST /tenants/:tenant/handoffs/:handoff/reply': { who: DESK, status: 201, permitted: NO_DESK },
+  'POST /tenants/:tenant/handoffs/:handoff/resolve': { who: DESK, permitted: NO_DESK },
+  'POST /tenants/:tenant/handoffs/:handoff/release': { who: DESK, permitted: NO_DESK },
+  'POST /tenants/:tenant/conversations/:conversation/handoff': { who: DESK, status: 201, permitted: NO_DESK },
+  'GET /tenants/:tenant/conversations/:conversation/notes': { who: DESK },
+  'POST /tenants/:tenant/conversations/:conversation/notes': { who: DESK, status: 201, permitted: NO_DESK },
+  'GET /tenants/:tenant/conversations/:conversation/desk': { who: DESK },
 }
+
+/** A call the support desk's data would answer, made for the matrix: body and ids filled in. */
+const SHOT_BODIES: Record<string, unknown> = {
+  'PATCH /tenants/:tenant/customers/:customer': { tags: ['matrix'] },
+  'POST /tenants/:tenant/tickets': { subject: 'Matrix ticket', priority: 'low', notifyCustomer: false },
+  'PATCH /tenants/:tenant/tickets/:ticket': { assignee: 'matrix' },
+  'POST /tenants/:tenant/handoffs/take': {},
+  'POST /tenants/:tenant/handoffs/:handoff/reply': { text: 'Hello from the matrix' },
+  'POST /tenants/:tenant/handoffs/:handoff/resolve': {},
+  'POST /tenants/:tenant/conversations/:conversation/handoff': { reason: 'matrix' },
+  'POST /tenants/:tenant/conversations/:conversation/notes': { text: 'matrix note' },
+}
+
+/** What each tenant of the matrix has for routes that name one: a conversation, a customer, a ticket. */
+type Fixtures = Record<string, { conversation: string; customer: string; ticket: string }>
 
 interface Caller {
   label: string
@@ -191,7 +235,7 @@ function expectedOutcome(route: string, caller: Caller, target: string | undefin
   // Not yours and not there look the same: 404 before any permission is looked at.
   if (target === PLATFORM && !(rule.platformSpace && caller.home === null)) return '404 SB_ERR_NOT_FOUND'
   if (target !== undefined && target !== PLATFORM && caller.home !== null && target !== caller.home) return '404 SB_ERR_NOT_FOUND'
-  return rule.who.includes(caller.role) ? String(rule.status ?? 200) : '403 SB_ERR_FORBIDDEN'
+  return rule.who.includes(caller.role) ? (rule.permitted ?? String(rule.status ?? 200)) : '403 SB_ERR_FORBIDDEN'
 }
 
 interface Shot {
@@ -207,9 +251,16 @@ interface Shot {
  * How to call a route for the matrix so that a permitted call succeeds for real (valid body,
  * existing sub-resource) and a destructive one destroys only something made for the shot.
  */
-async function aim(w: World, route: string, caller: Caller, target: string | undefined, permitted: boolean, conversations: Record<string, string>): Promise<Shot> {
+async function aim(w: World, route: string, caller: Caller, target: string | undefined, permitted: boolean, fixtures: Fixtures): Promise<Shot> {
   const tenant = target ?? ''
-  const path = route.split(' ')[1]!.replace(':tenant', tenant)
+  const own = fixtures[tenant] ?? fixtures.demo!
+  const path = route
+    .split(' ')[1]!
+    .replace(':tenant', tenant)
+    .replace(':conversation', own.conversation)
+    .replace(':customer', own.customer)
+    .replace(':ticket', own.ticket)
+    .replace(':handoff', 'ho_matrix')
   switch (route) {
     case 'GET /tenants':
       return {
@@ -248,8 +299,19 @@ async function aim(w: World, route: string, caller: Caller, target: string | und
         },
       }
     }
-    case 'GET /tenants/:tenant/conversations/:conversation':
-      return { path: path.replace(':conversation', conversations[tenant] ?? conversations.demo!) }
+    case 'POST /tenants/:tenant/customers/:customer/link': {
+      // A customer made for the shot, merged only when the call was allowed.
+      if (!TENANTS.includes(tenant as Tenant)) return { path, body: { customerId: 'cu_matrix' } }
+      const customers = w.gw.gateway.container.resolve(Tokens.Customers)
+      const other = await customers.resolve(tenant, { channel: 'websocket', instance: 'web', userId: fresh('matrix-merge') })
+      return {
+        path,
+        body: { customerId: other.id },
+        after: async (res) => expect((await customers.get(tenant, other.id))!.id).toBe(res.status === 200 ? own.customer : other.id),
+      }
+    }
+    case 'POST /tenants/:tenant/tickets/:ticket/conversations':
+      return { path, body: { conversationId: own.conversation } }
     case 'POST /tenants/:tenant/keys': {
       const name = fresh('matrix-key')
       return {
@@ -272,7 +334,7 @@ async function aim(w: World, route: string, caller: Caller, target: string | und
       }
     }
     default:
-      return { path }
+      return { path, body: SHOT_BODIES[route] }
   }
 }
 
@@ -295,14 +357,20 @@ describe.each(ENGINES)('the RBAC matrix on %s', (_engine, database) => {
   let w: World
   let db: TestDatabase | undefined
   let routes: Map<string, AdminRoute>
-  const conversations: Record<string, string> = {}
+  const fixtures: Fixtures = {}
   const cells: Cell[] = []
 
   beforeAll(async () => {
     db = database ? await database() : undefined
     w = await startWorld({ databaseUrl: db?.url })
     routes = new Map(routesOf(w).map((r) => [routeKey(r), r]))
-    for (const tenant of TENANTS) conversations[tenant] = (await chat(w.gw, tenant, ['When are you open?'])).conversationId
+    const container = w.gw.gateway.container
+    for (const tenant of TENANTS) {
+      const conversation = (await chat(w.gw, tenant, ['When are you open?'])).conversationId
+      const customer = await container.resolve(Tokens.Customers).resolve(tenant, { channel: 'websocket', instance: 'web', userId: fresh('matrix-customer') })
+      const ticket = await container.resolve(Tokens.Tickets).create(tenant, { subject: 'Matrix', priority: 'low', source: 'admin', conversationId: conversation }, TEST_ORIGIN.actor, DEFAULT_TICKET_POLICY.sla)
+      fixtures[tenant] = { conversation, customer: customer.id, ticket: ticket.id }
+    }
   }, 60_000)
   afterAll(async () => {
     await w?.close()
@@ -325,7 +393,7 @@ describe.each(ENGINES)('the RBAC matrix on %s', (_engine, database) => {
     const shots = callersOf(w).flatMap((caller) => targetsOf(route, caller).map((target) => ({ caller, target, expected: expectedOutcome(route, caller, target) })))
     const results = await Promise.all(
       shots.map(async ({ caller, target, expected }) => {
-        const shot = await aim(w, route, caller, target, !expected.startsWith('4'), conversations)
+        const shot = await aim(w, route, caller, target, !expected.startsWith('4'), fixtures)
         const res = await w.admin.request(served!.method, shot.path, { key: caller.key, ...(shot.body !== undefined ? { body: shot.body } : {}) })
         await shot.after?.(res)
         const cell: Cell = { route, caller, target, actedOn: shot.actedOn ?? target, expected, actual: outcomeOf(res), requestId: res.headers.get('x-request-id')! }

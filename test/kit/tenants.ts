@@ -58,3 +58,20 @@ export const quotingModel = ({ messages }: { messages: { content?: unknown }[] }
   const passage = /^\[1\] \(.*\)\n(.+)$/m.exec(system)?.[1] ?? 'I do not know.'
   return `${passage.trim()} [1]`
 }
+
+/**
+ * The full support desk a shop runs: who is writing, handoff to people, tickets, then the bot
+ * (intent, sentiment, the demo knowledge base — `tempConfig(…, { demoKnowledge: true })` — and
+ * the built-in agent). Handoff sits early so a conversation a person owns never reaches the bot.
+ */
+export function supportDeskPlugins(): Record<string, unknown>[] {
+  return [
+    { id: 'customers', type: 'customers' },
+    { id: 'handoff', type: 'handoff' },
+    { id: 'ticketing', type: 'ticketing' },
+    { id: 'intent', type: 'intent' },
+    { id: 'sentiment', type: 'sentiment' },
+    { id: 'kb', type: 'knowledge', config: { folder: 'knowledge/demo' } },
+    { id: 'agent', type: 'agent', config: { provider: 'builtin' } },
+  ]
+}

@@ -102,6 +102,12 @@ export class ApiKeyStore {
     return rows[0]
   }
 
+  /** Whether the key still opens doors: known to the tenant, not revoked, not expired. Sessions minted from it ask. */
+  async isActive(tenant: string, id: string): Promise<boolean> {
+    const record = await this.get(tenant, id)
+    return !!record && !record.revokedAt && !(record.expiresAt && record.expiresAt.getTime() <= this.clock.now())
+  }
+
   /** False when the key is unknown to this tenant or already revoked. */
   async revoke(tenant: string, id: string): Promise<boolean> {
     // No id of another shape was ever issued (and one with a NUL in it would fail in the query).

@@ -5,7 +5,7 @@ import { can, PERMISSIONS, permissionsOf, ROLES, visibleTenant, type Permission,
 const expected: Record<Role, readonly Permission[]> = {
   'platform-admin': PERMISSIONS,
   'tenant-admin': PERMISSIONS.filter((p) => p !== 'tenants:manage'),
-  agent: ['tenant:read', 'channels:read', 'conversations:read', 'tickets:read', 'tickets:write'],
+  agent: ['tenant:read', 'channels:read', 'conversations:read', 'ticket:read', 'ticket:write', 'customers:read', 'handoff:work'],
   auditor: ['tenant:read', 'audit:read', 'audit:export'],
   viewer: ['tenant:read', 'channels:read'],
 }
@@ -32,7 +32,7 @@ describe('can', () => {
     const p: Principal = { kind: 'user', id: 'u1', tenant: 'acme', roles: ['viewer', 'auditor'] }
     expect(can(p, 'audit:export', 'acme')).toBe(true)
     expect(can(p, 'channels:read', 'acme')).toBe(true)
-    expect(can(p, 'tickets:read', 'acme')).toBe(false)
+    expect(can(p, 'ticket:read', 'acme')).toBe(false)
     expect(can(p, 'audit:read', 'globex')).toBe(false)
   })
 

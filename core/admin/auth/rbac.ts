@@ -12,8 +12,12 @@ export const PERMISSIONS = [
   'keys:write',
   'audit:read',
   'audit:export',
-  'tickets:read',
-  'tickets:write',
+  'ticket:read',
+  'ticket:write',
+  'customers:read',
+  'customers:write',
+  /** Take, reply to, note and resolve handed-off conversations (the agent console). */
+  'handoff:work',
 ] as const
 export type Permission = (typeof PERMISSIONS)[number]
 
@@ -31,7 +35,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
   'platform-admin': PERMISSIONS,
   // Everything on its own tenant; adding and removing tenants is the platform's.
   'tenant-admin': PERMISSIONS.filter((p) => p !== 'tenants:manage'),
-  agent: ['tenant:read', 'channels:read', 'conversations:read', 'tickets:read', 'tickets:write'],
+  agent: ['tenant:read', 'channels:read', 'conversations:read', 'ticket:read', 'ticket:write', 'customers:read', 'handoff:work'],
   auditor: ['tenant:read', 'audit:read', 'audit:export'],
   viewer: ['tenant:read', 'channels:read'],
 }

@@ -11,6 +11,7 @@ import { ApiKeyRequestError } from '../auth/api-keys.js'
 import type { OidcVerifier } from '../auth/oidc.js'
 import { can, visibleTenant, type Principal } from '../auth/rbac.js'
 import { authenticate } from './authenticate.js'
+import type { ConsoleSessions } from '../../console/session.js'
 import { readJsonBody } from './body.js'
 import { openApiDocument } from './openapi.js'
 import type { AdminRoute } from './route.js'
@@ -27,6 +28,8 @@ export interface AdminRouterDeps {
   log: Logger
   bodyLimitBytes: number
   clientAddress: (ctx: Context) => string
+  /** Agent-console sessions (`sbc_…`), accepted like the credentials they were made from. */
+  sessions?: ConsoleSessions
 }
 
 /**
@@ -69,7 +72,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
 async function handle(route: AdminRoute, ctx: Context, deps: AdminRouterDeps): Promise<void> {
   const requestId = ctx.state.requestId as string
   const source = deps.clientAddress(ctx)
-  const auth = await authenticate(ctx, deps.keys, deps.oidc)
+  const auth = await authenticate(ctx, deps.keys, deps.oidc, deps.sessions)
   if (!auth.ok) {
     deps.audit.recordThrottled(`auth:${source}`, {
       actor: { type: 'system', id: 'admin-api' },

@@ -8,7 +8,7 @@ import type { TenantRuntime } from '../../tenancy/tenant-runtime.js'
  * OpenAPI document, so the two cannot drift apart.
  */
 export interface AdminRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
-  method: 'GET' | 'POST' | 'DELETE'
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** Under /admin/v1, koa-router syntax: `/tenants/:tenant/keys`. */
   path: string
   summary: string
