@@ -140,6 +140,6 @@ plugins:
   it('accepts the shipped demo configuration', async () => {
     const shipped = await loadConfig({ dir: new URL('../../config/', import.meta.url).pathname, registry: testRegistry(), env: {} })
     expect(shipped.problems).toEqual([])
-    expect(shipped.tenants.map((t) => [t.id, t.channels.map((c) => c.type), t.plugins.map((p) => p.type)])).toEqual([['demo', ['websocket'], ['intent', 'sentiment', 'knowledge', 'agent']]])
+    expect(shipped.tenants.map((t) => [t.id, t.channels.map((c) => c.type), t.plugins.map((p) => p.type)])).toEqual([['demo', ['websocket'], ['customers', 'handoff', 'ticketing', 'intent', 'sentiment', 'knowledge', 'agent']]])
   })
 })

@@ -26,7 +26,7 @@ export interface TenantClassifiers {
  * answer anyone.
  */
 export async function openTenantClassifiers(tenant: ResolvedTenant, gateway: GatewayConfig, log: Logger): Promise<TenantClassifiers> {
-  const enabled = tenant.plugins.filter((p) => p.enabled)
+  const enabled = tenant.plugins.filter((p) => p.enabled && !p.plugin.manifest.gatewayOnly)
   const classifies = (p: (typeof enabled)[number]) => p.plugin.manifest.stages.includes('inbound')
   const lastClassifier = enabled.findLastIndex(classifies)
   // Services listed above a classifier are part of it as production runs it (an LLM asked when unsure).

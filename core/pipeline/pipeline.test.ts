@@ -57,6 +57,20 @@ describe('Pipeline', () => {
     expect(responded).toBe(false)
   })
 
+  it('lets an inbound middleware take back the bot’s answer after next() and say something else', async () => {
+    const pipeline = new Pipeline([
+      {
+        id: 'handoff',
+        inbound: async (turn, next) => {
+          await next()
+          turn.replace(['A person will be with you shortly.'])
+        },
+      },
+      { id: 'bot', respond: async () => ({ parts: [{ type: 'text', text: 'the bot’s answer' }] }) },
+    ])
+    expect((await pipeline.run(turnFor('a human please'))).map((r) => r.parts)).toEqual([[{ type: 'text', text: 'A person will be with you shortly.' }]])
+  })
+
   it('lets inbound middlewares annotate and answer directly, and outbound transforms run as a waterfall', async () => {
     const pipeline = new Pipeline([
       {

@@ -45,6 +45,11 @@ export interface Turn {
   /** Adds a reply; inbound middlewares may answer without reaching the respond stage. */
   say(reply: Reply | string): void
   /**
+   * Takes back what was said so far and says `replies` instead: for an inbound middleware that
+   * decides after `next()` that the answer must not go out (the conversation goes to a person).
+   */
+  replace(replies: readonly (Reply | string)[]): void
+  /**
    * Shows the reply as it is being written, on channels that can (web chat). The final reply
    * still goes through `respond` and the transcript; a draft is only a preview of it.
    * Undefined when the channel cannot stream.
@@ -77,8 +82,13 @@ export function createTurn(init: TurnInit): Turn {
     deadline: init.deadline ?? Number.POSITIVE_INFINITY,
     replies,
     say(reply) {
-      replies.push(typeof reply === 'string' ? { parts: [{ type: 'text', text: reply }] } : Reply.parse(reply))
+      replies.push(toReply(reply))
+    },
+    replace(next) {
+      replies.splice(0, replies.length, ...next.map(toReply))
     },
     ...(init.stream ? { stream: init.stream } : {}),
   }
 }
+
+const toReply = (reply: Reply | string): Reply => (typeof reply === 'string' ? { parts: [{ type: 'text', text: reply }] } : Reply.parse(reply))

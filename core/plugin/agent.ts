@@ -19,6 +19,11 @@ export interface AgentManifest<S extends z.ZodType = z.ZodType> {
   stages: readonly Stage[]
   requires?: readonly InjectionToken<unknown>[]
   provides?: readonly InjectionToken<unknown>[]
+  /**
+   * Works on the gateway's own stores (customers, tickets, handoffs): set up only inside a running
+   * gateway. CLI commands and classifier evaluations, which set plugins up on their own, leave it out.
+   */
+  gatewayOnly?: boolean
 }
 
 export interface AgentHooks {

@@ -6,10 +6,12 @@ import { scopeStatements, type Database, type Sql } from './database.js'
  * Embedded PostgreSQL (WASM) so `npm start` needs nothing installed. PGlite is a single
  * connection that queues queries itself; transactions hold it exclusively.
  */
-export async function openPglite(dataDir: string): Promise<Database> {
+export async function openPglite(dataDir: string, options: { from?: Blob } = {}): Promise<Database & { snapshot(): Promise<Blob> }> {
   const inMemory = dataDir === 'memory://' || dataDir === ''
   if (!inMemory) await mkdir(dataDir, { recursive: true })
-  const db = inMemory ? new PGlite() : new PGlite(dataDir)
+  // `from`: a snapshot of another database's files, which skips the seconds initdb takes.
+  const loaded = options.from ? { loadDataDir: options.from } : {}
+  const db = inMemory ? new PGlite(loaded) : new PGlite(dataDir, loaded)
   await db.waitReady
   const wrap = (conn: PGlite | Transaction): Sql => ({
     async query<T>(text: string, params?: readonly unknown[]) {
@@ -40,6 +42,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
     async ping() {
       await db.query('SELECT 1')
     },
+    snapshot: () => db.dumpDataDir('none'),
     async close() {
       if (!db.closed) await db.close()
     },

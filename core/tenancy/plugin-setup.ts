@@ -78,7 +78,8 @@ export async function setupDetached(tenant: ResolvedTenant, gateway: GatewayConf
   const metrics = new Metrics({ defaultMetrics: false })
   const paths = { config: tenant.dir, data: resolve(gateway.storage.dataDir) }
   try {
-    const { hooks, container } = await setupPlugins({ tenant: tenant.id, entries, parent, scope, log, metrics, paths })
+    const detachable = entries.filter((entry) => !entry.plugin.manifest.gatewayOnly)
+    const { hooks, container } = await setupPlugins({ tenant: tenant.id, entries: detachable, parent, scope, log, metrics, paths })
     return { hooks, container, paths, metrics, close: () => scope.dispose() }
   } catch (error) {
     await scope.dispose()

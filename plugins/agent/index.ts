@@ -3,8 +3,6 @@ import type { InjectionToken } from 'tsyringe'
 import { IntentClassifierToken } from '../intent/types.js'
 import { KnowledgeToken } from '../knowledge/types.js'
 import { LlmToken } from '../llm/types.js'
-import { acquireCheckpointer } from './checkpointer.js'
-import { buildAgentGraph } from './graph.js'
 import { manifest } from './manifest.js'
 import { annotate, toReply } from './outcome.js'
 
@@ -12,6 +10,8 @@ export default defineAgent({
   manifest,
   async setup(ctx) {
     const { config, container } = ctx
+    // LangGraph loads at set-up, not when the plugin list is read (a CLI command, a config check).
+    const [{ acquireCheckpointer }, { buildAgentGraph }] = await Promise.all([import('./checkpointer.js'), import('./graph.js')])
     // Services of plugins listed above this one; each is optional except the LLM for provider openai.
     const optional = <T>(token: InjectionToken<T>): T | undefined => (container.isRegistered(token, true) ? container.resolve(token) : undefined)
     const llm = optional(LlmToken)

@@ -45,4 +45,5 @@ export const manifest = {
   version: '1.0.0',
   config: CustomersConfig,
   stages: ['inbound'],
+  gatewayOnly: true,
 } satisfies AgentManifest<typeof CustomersConfig>

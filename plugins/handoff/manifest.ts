@@ -80,5 +80,6 @@ export const manifest = {
   version: '1.0.0',
   config: HandoffConfig,
   stages: ['inbound'],
+  gatewayOnly: true,
   provides: [Tokens.HandoffDesk],
 } satisfies AgentManifest<typeof HandoffConfig>

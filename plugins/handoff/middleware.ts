@@ -1,4 +1,4 @@
-import { ticketOpened, type AgentContext, type Handoff, type Reply, type Turn, type TurnMiddleware } from '../../core/index.js'
+import { ticketOpened, type AgentContext, type Handoff, type Turn, type TurnMiddleware } from '../../core/index.js'
 import { auditDesk } from '../support/audit.js'
 import { customerLanguage } from '../support/language.js'
 import { openTicket, priorityRank, subjectFrom } from '../support/open-ticket.js'
@@ -74,7 +74,7 @@ export function handoffMiddleware(ctx: AgentContext<HandoffConfig>, s: DeskServi
     const hours = config.businessHours && deskHours(config.businessHours, new Date(s.clock.now()))
     if (hours && !hours.open) {
       const notice = await ensureTicket(turn, 'after_hours')
-      replaceReplies(turn, [backAt(m, hours.next, config.businessHours!.timezone), ...notice])
+      turn.replace([backAt(m, hours.next, config.businessHours!.timezone), ...notice])
       turn.annotations.handoff = { state: 'after_hours', reason }
       s.metrics.handoffs.inc({ tenant: ctx.tenant, reason, outcome: 'after_hours' })
       return
@@ -98,11 +98,11 @@ export function handoffMiddleware(ctx: AgentContext<HandoffConfig>, s: DeskServi
       // The phone line itself puts the caller through (<Dial>); nobody in the console needs to take it.
       await desk.assign(PHONE_TRANSFER, handoff.id, { announce: false })
       auditDesk(s, PHONE_TRANSFER, 'handoff.take', handoff.id, { conversationId: turn.conversation.id })
-      replaceReplies(turn, [{ parts: [{ type: 'text', text: m.connecting }], handoff: true }])
+      turn.replace([{ parts: [{ type: 'text', text: m.connecting }], handoff: true }])
       return
     }
     const notice = turn.state.ticketNotice ? [turn.state.ticketNotice] : []
-    replaceReplies(turn, [`${m.connecting} ${await desk.positionText(handoff)}`, ...notice])
+    turn.replace([`${m.connecting} ${await desk.positionText(handoff)}`, ...notice])
   }
 
   /** The conversation's open ticket, opened now if it has none; returns what the customer must be told of it. */
@@ -167,16 +167,6 @@ export function handoffReason(turn: Pick<Turn, 'state' | 'annotations' | 'replie
   if (turn.state.intent?.name === 'human_agent' && turn.annotations.lowConfidence !== true) return 'asked_for_human'
   if (turn.replies.some((reply) => reply.handoff)) return 'bot_handoff'
   return undefined
-}
-
-/**
- * What the customer hears instead of the bot's answer. Replies are the turn's own list: an inbound
- * middleware that decides after `next()` is the one place that may take back what was said.
- */
-function replaceReplies(turn: Turn, replies: (Reply | string)[]): void {
-  const said = turn.replies as Reply[]
-  said.splice(0, said.length)
-  for (const reply of replies) turn.say(reply)
 }
 
 function readMemory(value: unknown): HandoffMemory {

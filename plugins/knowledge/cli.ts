@@ -5,12 +5,7 @@ import { createEmbedder } from './embedder.js'
 import { knowledgeFolder } from './folder.js'
 import { ingestKnowledge } from './ingest.js'
 import type { KnowledgeConfig } from './manifest.js'
-
-const USAGE = `Usage:
-  switchboard kb ingest --tenant ID [--config DIR] [--force] [DIR]
-      (re)builds the tenant's knowledge base from DIR (default: the folder its knowledge plugin names)
-      with the embedder it configures; skipped when nothing changed unless --force. A running gateway
-      picks the new table up within seconds.`
+import { KB_USAGE as USAGE } from './cli-usage.js'
 
 /** `switchboard kb ingest`: the same ingest the gateway runs at start, on demand. */
 export const kbCommand: PluginCommand = {

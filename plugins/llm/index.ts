@@ -1,6 +1,5 @@
 import { Tokens, defineAgent } from '../../core/index.js'
 import { manifest } from './manifest.js'
-import { OpenAiLlmService } from './service.js'
 import { LlmToken } from './types.js'
 
 export { LlmToken, LlmUnavailableError, type LlmService } from './types.js'
@@ -11,7 +10,9 @@ export { LlmToken, LlmUnavailableError, type LlmService } from './types.js'
  */
 export default defineAgent({
   manifest,
-  setup({ tenant, config, log, metrics, scope, container }) {
+  async setup({ tenant, config, log, metrics, scope, container }) {
+    // LangChain takes most of a second to load: only tenants that configure an LLM pay for it.
+    const { OpenAiLlmService } = await import('./service.js')
     const redis = container.isRegistered(Tokens.Redis, true) ? container.resolve(Tokens.Redis) : undefined
     const service = new OpenAiLlmService({ tenant, config, log, metrics, lifetime: scope.signal, redis })
     scope.onDispose(() => service.dispose(), 'llm service')

@@ -60,5 +60,6 @@ export const manifest = {
   version: '1.0.0',
   config: TicketingConfig,
   stages: ['inbound'],
+  gatewayOnly: true,
   provides: [Tokens.TicketPolicy],
 } satisfies AgentManifest<typeof TicketingConfig>

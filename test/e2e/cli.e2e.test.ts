@@ -50,7 +50,7 @@ describe('switchboard config check', () => {
     const run = await switchboard(['config', 'check', 'config'])
     expect(run).toMatchObject({ code: 0, stderr: '' })
     expect(run.stdout).toMatch(/ok — 1 tenant/)
-    expect(run.stdout).toMatch(/demo: channels web \(websocket\); pipeline intent \(intent\) → sentiment \(sentiment\) → kb \(knowledge\) → agent \(agent\)/)
+    expect(run.stdout).toMatch(/demo: channels web \(websocket\); pipeline customers \(customers\) → handoff \(handoff\) → ticketing \(ticketing\) → intent \(intent\) → sentiment \(sentiment\) → kb \(knowledge\) → agent \(agent\)/)
   })
 
   it('lists every mistake with its file and path, without a stack trace, and fails', async () => {
@@ -296,7 +296,7 @@ describe('switchboard tenants list', () => {
     const run = await switchboard(['tenants', 'list', '--config', dir])
     expect(run).toMatchObject({ code: 0, stderr: '' })
     expect(run.stdout).toContain(`${dir}: 2 tenants, 1 invalid\n`)
-    expect(run.stdout).toContain('  demo: valid ("Demo Shop"); channels web (websocket); pipeline intent (intent) → sentiment (sentiment) → kb (knowledge) → agent (agent)\n')
+    expect(run.stdout).toContain('  demo: valid ("Demo Shop"); channels web (websocket); pipeline customers (customers) → handoff (handoff) → ticketing (ticketing) → intent (intent) → sentiment (sentiment) → kb (knowledge) → agent (agent)\n')
     expect(run.stdout).toMatch(/ {2}shop: INVALID: channels\[0\]\.config\.allowedOrigins\[1\]: Invalid URL \(and 4 more problems\); channels web \(websocket\), tg \(telegrm\); pipeline faq \(rules\)\n/)
     expect(run.stdout).toMatch(/1 tenant is invalid \(shop\): `switchboard start` refuses this configuration until fixed; `switchboard config check .*two-tenants` lists every problem/)
   })
