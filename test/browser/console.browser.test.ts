@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKeyStore } from '../../core/admin/auth/api-keys.js'
 import { AdminClient } from '../harness/admin-client.js'
-import { CHROMIUM, chatSelectors, launchChromium, missingChromium } from '../harness/chromium.js'
+import { BrowserPages, chatSelectors } from '../harness/chromium.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { tempConfig, webchatTenant, supportDeskPlugins } from '../kit/tenants.js'
 
@@ -34,15 +33,8 @@ const tid = (id: string) => `[data-testid="${id}"]`
 
 let gw: TestGateway | undefined
 let config: Awaited<ReturnType<typeof tempConfig>> | undefined
-let browser: Browser | undefined
-const contexts: BrowserContext[] = []
+const browsers = new BrowserPages()
 const keys = { agent: '', admin: '', rival: '' }
-
-function requireBrowser(): Browser {
-  if (!existsSync(CHROMIUM)) throw missingChromium()
-  if (!browser) throw new Error('Chromium did not start; see the beforeAll error')
-  return browser
-}
 
 function requireGateway(): TestGateway {
   if (!gw) throw new Error('the test gateway did not start; see the beforeAll error')
@@ -50,13 +42,8 @@ function requireGateway(): TestGateway {
 }
 
 /** A fresh browser profile; uncaught page errors are collected, and must stay empty. */
-async function newPage(): Promise<{ page: Page; errors: Error[] }> {
-  const context = await requireBrowser().newContext({ viewport: { width: 1280, height: 900 } })
-  contexts.push(context)
-  const page = await context.newPage()
-  const errors: Error[] = []
-  page.on('pageerror', (error) => errors.push(error))
-  return { page, errors }
+function newPage(): Promise<{ page: Page; errors: Error[] }> {
+  return browsers.newPage({ width: 1280, height: 900 })
 }
 
 async function openChat(page: Page): Promise<void> {
@@ -90,12 +77,11 @@ beforeAll(async () => {
   keys.agent = (await store.create('shop', { name: 'Alice', role: 'agent', createdBy: 'test' })).key
   keys.admin = (await store.create('shop', { name: 'Supervisor', role: 'tenant-admin', createdBy: 'test' })).key
   keys.rival = (await store.create('rival', { name: 'Mallory', role: 'agent', createdBy: 'test' })).key
-  browser = await launchChromium()
+  await browsers.launch()
 }, TEST_TIMEOUT)
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {})
-  await browser?.close()
+  await browsers.close()
   await gw?.close()
   await config?.remove()
 }, TEST_TIMEOUT)

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, chatSelectors, launchChromium, missingChromium } from '../harness/chromium.js'
+import { BrowserPages, chatSelectors } from '../harness/chromium.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 
 /**
@@ -19,15 +18,7 @@ const SCREENSHOT_DIR = process.env.SB_SCREENSHOT_DIR
 const sel = chatSelectors
 
 let gw: TestGateway | undefined
-let browser: Browser | undefined
-const contexts: BrowserContext[] = []
-
-/** A missing browser is a broken test machine, not a reason to skip: every test fails with this. */
-function requireBrowser(): Browser {
-  if (!existsSync(CHROMIUM)) throw missingChromium()
-  if (!browser) throw new Error('Chromium did not start; see the beforeAll error')
-  return browser
-}
+const browsers = new BrowserPages()
 
 function requireGateway(): TestGateway {
   if (!gw) throw new Error('the test gateway did not start; see the beforeAll error')
@@ -40,13 +31,8 @@ interface Visitor {
   errors: Error[]
 }
 
-async function newVisitor(): Promise<Visitor> {
-  const context = await requireBrowser().newContext({ viewport: { width: 1024, height: 760 } })
-  contexts.push(context)
-  const page = await context.newPage()
-  const errors: Error[] = []
-  page.on('pageerror', (error) => errors.push(error))
-  return { page, errors }
+function newVisitor(): Promise<Visitor> {
+  return browsers.newPage({ width: 1024, height: 760 })
 }
 
 async function openChat(page: Page): Promise<void> {
@@ -120,12 +106,11 @@ async function recordedStates(page: Page): Promise<string[]> {
 
 beforeAll(async () => {
   gw = await startTestGateway()
-  browser = await launchChromium()
+  await browsers.launch()
 }, TEST_TIMEOUT)
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {})
-  await browser?.close()
+  await browsers.close()
   await gw?.close()
 }, TEST_TIMEOUT)
 
