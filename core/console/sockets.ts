@@ -1,3 +1,4 @@
+import { originAllowed } from '../plugin/origin.js'
 import { once } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -48,7 +49,8 @@ export function createConsoleSockets(deps: ConsoleSocketsDeps) {
     handles: (request: IncomingMessage) => pathOf(request) === CONSOLE_SOCKET_PATH,
     upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, closing: boolean): void {
       if (closing || closed) return refuseUpgrade(socket, 503, 'SB_ERR_SHUTTING_DOWN')
-      if (!sameHost(request.headers.origin, request.headers.host)) return refuseUpgrade(socket, 403, 'SB_ERR_ORIGIN_FORBIDDEN')
+      // The console page is served by the gateway itself: a browser's Origin must name this host.
+      if (!originAllowed(request.headers.origin, request.headers.host, [])) return refuseUpgrade(socket, 403, 'SB_ERR_ORIGIN_FORBIDDEN')
       connections.consume(deps.clientAddress(request)).then(
         () =>
           wss.handleUpgrade(request, socket, head, (ws) => {
@@ -78,16 +80,3 @@ export function createConsoleSockets(deps: ConsoleSocketsDeps) {
 }
 
 const pathOf = (request: IncomingMessage) => (request.url ?? '').split('?')[0]
-
-/**
- * The console page is served by the gateway itself, so a browser's Origin must name this host.
- * No Origin means a non-browser client, which the session token authenticates on its own.
- */
-function sameHost(origin: string | undefined, host: string | undefined): boolean {
-  if (!origin) return true
-  try {
-    return !!host && new URL(origin).host.toLowerCase() === host.toLowerCase()
-  } catch {
-    return false
-  }
-}

@@ -1,6 +1,6 @@
 import { Tokens, type AgentContext, type Customer, type Turn, type TurnMiddleware, type VipLookup } from '../../core/index.js'
 import type { CustomersConfig } from './manifest.js'
-import { TtlCache } from './ttl-cache.js'
+import { TtlCache } from '../support/ttl-cache.js'
 import { vipLevelByRules } from './vip-rules.js'
 import './types.js'
 

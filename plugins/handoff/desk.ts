@@ -1,6 +1,7 @@
 import {
   TICKET_TRANSITIONS,
   sbError,
+  tellCustomer,
   type Actor,
   type Handoff,
   type HandoffDesk,
@@ -54,7 +55,7 @@ export class Desk implements HandoffDesk {
 
   async reply(agent: Actor, handoffId: string, text: string): Promise<{ messageId: string; seq: number }> {
     const handoff = this.#ownedBy(agent, await this.#get(handoffId))
-    const [first] = await this.s.delivery.deliver({ tenant: this.s.tenant, conversationId: handoff.conversationId, text, sender: { id: agent.id, role: 'agent', ...(agent.name ? { name: agent.name } : {}) } })
+    const [first] = await tellCustomer(this.s.delivery, this.s.events, { tenant: this.s.tenant, conversationId: handoff.conversationId, text, sender: { id: agent.id, role: 'agent', ...(agent.name ? { name: agent.name } : {}) } }, this.#now())
     const now = this.#now()
     const updated = await this.s.handoffs.agentReplied(this.s.tenant, handoff.id, now)
     // The store keeps the first time it was told: only the reply that set it counts, even when
@@ -63,7 +64,6 @@ export class Desk implements HandoffDesk {
       this.s.metrics.handoffFirstResponse.observe({ tenant: this.s.tenant, vip: String(handoff.vipLevel) }, seconds(handoff.queuedAt, now))
       if (handoff.ticketId) await this.#stopFirstResponseClock(handoff.ticketId)
     }
-    this.#publishMessage(handoff.conversationId, first!.messageId, { id: agent.id, role: 'agent', name: agent.name }, text, now)
     this.#changed(updated)
     return first!
   }
@@ -181,8 +181,7 @@ export class Desk implements HandoffDesk {
   /** Tells the customer something on their channel; a channel that is down costs the message, not the action. */
   async tell(conversationId: string, text: string, parts?: Part[]): Promise<void> {
     try {
-      const [first] = await this.s.delivery.deliver({ tenant: this.s.tenant, conversationId, text, ...(parts ? { parts } : {}), sender: DESK_SENDER })
-      if (first) this.#publishMessage(conversationId, first.messageId, DESK_SENDER, text, this.#now())
+      await tellCustomer(this.s.delivery, this.s.events, { tenant: this.s.tenant, conversationId, text, ...(parts ? { parts } : {}), sender: DESK_SENDER }, this.#now())
     } catch (error) {
       this.s.log.warn({ err: error, conversation: conversationId }, 'could not tell the customer')
     }
@@ -229,14 +228,6 @@ export class Desk implements HandoffDesk {
   #changed(handoff: Handoff): void {
     this.live.remember(handoff)
     this.s.events.publish(this.s.tenant, { type: 'handoff', handoff })
-  }
-
-  #publishMessage(conversationId: string, id: string, sender: { id: string; role: string; name?: string | undefined }, text: string, at: Date): void {
-    this.s.events.publish(this.s.tenant, {
-      type: 'message',
-      conversationId,
-      message: { id, direction: 'out', senderRole: sender.role, senderId: sender.id, text, at, ...(sender.name ? { annotations: { senderName: sender.name } } : {}) },
-    })
   }
 
   #now(): Date {

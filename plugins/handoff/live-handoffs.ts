@@ -1,5 +1,5 @@
 import { LIVE_HANDOFF_STATES, type Handoff } from '../../core/index.js'
-import { TtlCache } from '../customers/ttl-cache.js'
+import { TtlCache } from '../support/ttl-cache.js'
 import type { DeskServices } from '../support/services.js'
 
 /** A safety net only: every change reaches the cache as an event, from this replica or another. */

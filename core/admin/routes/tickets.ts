@@ -1,3 +1,4 @@
+import { tellCustomer } from '../../support/tell-customer.js'
 import { z } from 'zod'
 import type { DeliveryEngine } from '../../delivery/engine.js'
 import { isSwitchboardError, sbError } from '../../errors.js'
@@ -40,10 +41,7 @@ export function ticketRoutes(deps: TicketRouteDeps) {
     const conversation = await deps.conversations.get(tenantId, conversationId)
     const text = ticketOpened(conversation?.locale ?? tenant?.locale, ticket.reference, ticket.subject)
     try {
-      const sent = await deps.delivery.deliver({ tenant: tenantId, conversationId, text, sender: { id: 'desk', role: 'system' } })
-      for (const { messageId } of sent) {
-        deps.events.publish(tenantId, { type: 'message', conversationId, message: { id: messageId, direction: 'out', senderRole: 'system', senderId: 'desk', text, at: new Date() } })
-      }
+      await tellCustomer(deps.delivery, deps.events, { tenant: tenantId, conversationId, text, sender: { id: 'desk', role: 'system' } })
       return { notified: true }
     } catch (error) {
       // The ticket stands either way: failing the call now would invite a retry that opens a
